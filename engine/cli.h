@@ -1,0 +1,8 @@
+/* The sangam command line: subcommands, engine options, loading a job file. */
+#ifndef SG_ENGINE_CLI_H
+#define SG_ENGINE_CLI_H
+
+/* Runs the command; returns the process exit code (0, 1 failure, 2 usage). */
+int sg__cli_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,379 @@
+/* Operator instances: lifecycle, the record and watermark paths down a chain, and
+ * the sg_ctx calls callbacks make (emit, scratch, errors, rejects, timers). Keyed
+ * state calls live in ctx_state.c, source and URI calls in ctx_source.c. */
+#include <stdio.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "engine/common.h"
+#include "engine/ctx.h"
+
+/* ---- Scratch memory --------------------------------------------------------
+ * A bump arena reset after every callback; requests larger than the arena get
+ * their own block, chained and freed at the reset. */
+#define SCRATCH_CAP (64 * 1024)
+
+struct sg__scratch_big {
+    struct sg__scratch_big *next;
+    _Alignas(16) char data[];
+};
+
+void *sg_scratch_alloc(sg_ctx *ctx, size_t size)
+{
+    sg__scratch *s = &ctx->scratch;
+    size = (size + 15) & ~(size_t)15;
+    if (!s->buf) {
+        if (!(s->buf = sg_malloc(SCRATCH_CAP)))
+            return NULL;
+        s->cap = SCRATCH_CAP;
+    }
+    if (size <= s->cap - s->used) {
+        void *p = s->buf + s->used;
+        s->used += size;
+        return p;
+    }
+    struct sg__scratch_big *b = sg_malloc(sizeof(*b) + size);
+    if (!b)
+        return NULL;
+    b->next = s->big;
+    s->big = b;
+    return b->data;
+}
+
+void sg__scratch_reset(sg__scratch *s)
+{
+    s->used = 0;
+    while (s->big) {
+        struct sg__scratch_big *b = s->big;
+        s->big = b->next;
+        sg_free(b);
+    }
+}
+
+/* ---- Lifecycle ------------------------------------------------------------ */
+
+void sg__inst_init(sg_ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->own_rec_wm = SG_TIME_MIN;
+    c->rec_wm = &c->own_rec_wm; /* a task points its chain at one shared value */
+    c->wm_delay = -1;
+    c->wm = SG_TIME_MIN;
+    c->max_ts = SG_TIME_MIN;
+    c->parallelism = 1;
+    sg__timers_init(&c->timers);
+    sg__line_init(&c->line);
+}
+
+static size_t self_size(const sg_ctx *c)
+{
+    switch (c->kind) {
+    case SG__INST_SOURCE:
+        return c->src->self_size;
+    case SG__INST_OP:
+        return c->op->self_size;
+    case SG__INST_SINK:
+        return c->sink->self_size;
+    default:
+        return 0;
+    }
+}
+
+int sg__inst_open(sg_ctx *c)
+{
+    size_t size = self_size(c);
+    int rc = SG_OK;
+    if (size && !(c->self = sg_calloc(1, size)))
+        return sg_ctx_errorf(c, SG_ENOMEM, "out of memory");
+    c->opened = true;
+    switch (c->kind) {
+    case SG__INST_SOURCE:
+        rc = c->src->open ? c->src->open(c, c->self, NULL) : SG_OK;
+        if (rc >= 0 && c->fmt != SG_FORMAT_RECORDS && !c->decode)
+            rc = sg_ctx_errorf(c, SG_EINVAL, "source '%s' delivers lines but has no decoder",
+                               c->name);
+        break;
+    case SG__INST_OP:
+        rc = c->op->open ? c->op->open(c, c->self, NULL) : SG_OK;
+        break;
+    case SG__INST_SINK:
+        rc = c->sink->open ? c->sink->open(c, c->self, NULL) : SG_OK;
+        break;
+    default:
+        break;
+    }
+    sg__scratch_reset(&c->scratch);
+    if (rc < 0 && !c->errmsg[0])
+        sg_ctx_errorf(c, rc, "%s: open failed: %s", c->name, sg_strerror(rc));
+    return rc < 0 ? rc : SG_OK;
+}
+
+void sg__inst_close(sg_ctx *c)
+{
+    if (c->opened) {
+        switch (c->kind) {
+        case SG__INST_SOURCE:
+            if (c->src->close)
+                c->src->close(c, c->self);
+            break;
+        case SG__INST_OP:
+            if (c->op->close)
+                c->op->close(c, c->self);
+            break;
+        case SG__INST_SINK:
+            if (c->sink->close)
+                c->sink->close(c, c->self);
+            break;
+        default:
+            break;
+        }
+        c->opened = false;
+    }
+    sg__scratch_reset(&c->scratch);
+    sg_free(c->scratch.buf);
+    c->scratch.buf = NULL;
+    sg_free(c->self);
+    c->self = NULL;
+    sg__timers_free(&c->timers);
+    sg__kv_close(c->kv);
+    c->kv = NULL;
+    sg__row_parser_free(c->parser);
+    c->parser = NULL;
+    sg__line_free(&c->line);
+    sg_free(c->origin);
+    c->origin = NULL;
+    sg_free(c->state_dir);
+    c->state_dir = NULL;
+    sg_free(c->uri_path);
+    c->uri_path = NULL;
+}
+
+/* ---- The record path ------------------------------------------------------- */
+
+uint16_t sg__key_group(sg_bytes key)
+{
+    return (uint16_t)(XXH3_64bits(key.data, key.len) % SG__MAX_PARALLELISM);
+}
+
+static int sink_write(sg_ctx *c, const sg_record *rec)
+{
+    int rc;
+    if (!c->has_enc) {
+        rc = c->sink->write(c, c->self, rec);
+    } else {
+        sg_record line = *rec;
+        sg__line_reset(&c->line);
+        if ((rc = c->enc.encode(c, rec, &c->line, c->enc.udata)) < 0)
+            return rc;
+        if ((rc = sg__line_finish(&c->line, &line.value)) < 0)
+            return sg_ctx_errorf(c, rc, "%s: out of memory encoding a line", c->name);
+        rc = c->sink->write(c, c->self, &line);
+    }
+    if (rc >= 0)
+        c->counters->written++;
+    return rc;
+}
+
+int sg__inst_process(sg_ctx *c, int port, const sg_record *rec)
+{
+    int rc;
+    switch (c->kind) {
+    case SG__INST_OP:
+        if (c->keyed) {
+            c->key = rec->key;
+            c->kg = sg__key_group(rec->key);
+        }
+        rc = c->op->process(c, c->self, port, rec);
+        break;
+    case SG__INST_SINK:
+        rc = sink_write(c, rec);
+        break;
+    default:
+        /* Sources and decoders have no input; records start at them. */
+        rc = sg_ctx_errorf(c, SG_EINTERNAL, "record sent into source '%s'", c->name);
+        break;
+    }
+    if (c->scratch.used || c->scratch.big)
+        sg__scratch_reset(&c->scratch);
+    if (rc < 0 && !c->errmsg[0])
+        sg_ctx_errorf(c, rc, "%s failed: %s", c->name, sg_strerror(rc));
+    return rc < 0 ? rc : SG_OK;
+}
+
+static int deliver(sg_ctx *c, const sg_record *rec)
+{
+    if (c->track_ts) {
+        /* The watermark before this record: max ts so far - delay - 1. */
+        if (c->wm_delay >= 0 && c->max_ts != SG_TIME_MIN &&
+            c->max_ts >= SG_TIME_MIN + c->wm_delay + 1 &&
+            c->max_ts - c->wm_delay - 1 > *c->rec_wm)
+            *c->rec_wm = c->max_ts - c->wm_delay - 1;
+        if (rec->ts > c->max_ts)
+            c->max_ts = rec->ts;
+    }
+    if (c->kind == SG__INST_SOURCE)
+        c->counters->read++;
+    if (c->next) {
+        int rc = sg__inst_process(c->next, 0, rec);
+        if (rc < 0 && !c->errmsg[0])
+            snprintf(c->errmsg, sizeof(c->errmsg), "%s", c->next->errmsg);
+        return rc;
+    }
+    return c->out_fn(c->out_ud, rec);
+}
+
+int sg_emit(sg_ctx *ctx, sg_time ts, sg_bytes key, sg_bytes value)
+{
+    sg_record rec = {ts, key, value};
+    return deliver(ctx, &rec);
+}
+
+int sg_emit_record(sg_ctx *ctx, const sg_record *rec)
+{
+    return deliver(ctx, rec);
+}
+
+/* ---- The watermark path ---------------------------------------------------- */
+
+static int fire_timers(sg_ctx *c, sg_time wm)
+{
+    sg__timer *t;
+    while ((t = sg__timers_peek(&c->timers)) && t->ts <= wm) {
+        t = sg__timers_pop(&c->timers);
+        c->key.data = t->key;
+        c->key.len = t->key_len;
+        c->kg = t->kg;
+        int rc = c->op->on_timer ? c->op->on_timer(c, c->self, SG_TIME_EVENT, t->ts) : SG_OK;
+        if (c->scratch.used || c->scratch.big)
+            sg__scratch_reset(&c->scratch);
+        sg_free(t);
+        c->key.data = NULL;
+        c->key.len = 0;
+        if (rc < 0)
+            return rc;
+    }
+    return SG_OK;
+}
+
+int sg__inst_watermark(sg_ctx *c, sg_time wm)
+{
+    int rc = SG_OK;
+    if (wm <= c->wm)
+        return SG_OK;
+    c->wm = wm;
+    if (*c->rec_wm < wm)
+        *c->rec_wm = wm; /* records emitted from here on follow this watermark */
+    if (c->kind == SG__INST_OP) {
+        if ((rc = fire_timers(c, wm)) >= 0 && c->op->on_watermark)
+            rc = c->op->on_watermark(c, c->self, wm);
+        sg__scratch_reset(&c->scratch);
+        if (rc < 0) {
+            if (!c->errmsg[0])
+                sg_ctx_errorf(c, rc, "%s failed: %s", c->name, sg_strerror(rc));
+            return rc;
+        }
+    }
+    if (c->kind == SG__INST_SINK)
+        return SG_OK;
+    if (c->next) {
+        rc = sg__inst_watermark(c->next, wm);
+        if (rc < 0)
+            snprintf(c->errmsg, sizeof(c->errmsg), "%s", c->next->errmsg);
+        return rc;
+    }
+    return c->out_wm_fn ? c->out_wm_fn(c->out_ud, wm) : SG_OK;
+}
+
+int sg__inst_finish(sg_ctx *c)
+{
+    int rc = SG_OK;
+    if (!c->finished) {
+        c->finished = true;
+        if (c->kind == SG__INST_OP && c->op->finish)
+            rc = c->op->finish(c, c->self);
+        else if (c->kind == SG__INST_SINK && c->sink->finish)
+            rc = c->sink->finish(c, c->self);
+        sg__scratch_reset(&c->scratch);
+        if (rc < 0) {
+            if (!c->errmsg[0])
+                sg_ctx_errorf(c, rc, "%s: finish failed: %s", c->name, sg_strerror(rc));
+            return rc;
+        }
+    }
+    if (c->next && (rc = sg__inst_finish(c->next)) < 0)
+        snprintf(c->errmsg, sizeof(c->errmsg), "%s", c->next->errmsg);
+    return rc;
+}
+
+/* ---- Context calls ---------------------------------------------------------- */
+
+void *sg_ctx_udata(const sg_ctx *ctx)
+{
+    return ctx->udata;
+}
+
+int sg_ctx_subtask(const sg_ctx *ctx)
+{
+    return ctx->subtask;
+}
+
+int sg_ctx_parallelism(const sg_ctx *ctx)
+{
+    return ctx->parallelism;
+}
+
+sg_time sg_ctx_watermark(const sg_ctx *ctx)
+{
+    sg_time rec = *ctx->rec_wm;
+    return rec > ctx->wm ? rec : ctx->wm;
+}
+
+sg_bytes sg_ctx_key(const sg_ctx *ctx)
+{
+    return ctx->key;
+}
+
+int sg_ctx_errorf(sg_ctx *ctx, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->errmsg, sizeof(ctx->errmsg), fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+void sg_ctx_reject(sg_ctx *ctx, const char *reason)
+{
+    ctx->counters->bad++;
+    /* A decoder rejects the line being decoded; find the source that read it. */
+    const sg_ctx *src = ctx->source ? ctx->source : ctx;
+    if (ctx->rejects)
+        sg__reject_log_write(ctx->rejects, src->origin ? src->origin : ctx->name, src->line_no,
+                             reason ? reason : "rejected", src->raw_line);
+}
+
+void sg_ctx_count_late(sg_ctx *ctx, uint64_t n)
+{
+    ctx->counters->late += n;
+}
+
+int sg_timer_set(sg_ctx *ctx, sg_time_domain d, sg_time ts)
+{
+    if (d != SG_TIME_EVENT)
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: processing-time timers are not supported yet",
+                             ctx->name);
+    if (ctx->kind != SG__INST_OP)
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: timers belong to operators", ctx->name);
+    if (sg__timers_set(&ctx->timers, ctx->kg, ctx->key, ts) < 0)
+        return sg_ctx_errorf(ctx, SG_ENOMEM, "%s: out of memory setting a timer", ctx->name);
+    return SG_OK;
+}
+
+int sg_timer_delete(sg_ctx *ctx, sg_time_domain d, sg_time ts)
+{
+    if (d != SG_TIME_EVENT)
+        return SG_NOTFOUND;
+    return sg__timers_delete(&ctx->timers, ctx->key, ts);
+}

@@ -1,0 +1,138 @@
+/* Operator instances and the context (sg_ctx) through which their callbacks reach the
+ * engine. One sg_ctx exists per instance of every element of a task's chain: a
+ * source, the decoder stage behind a line source, an operator, or a sink. Records
+ * flow down the chain by direct calls (sg__inst_process); the last instance hands its
+ * output to the task's partitioners through out_fn.
+ * Layering: uses state.h (keyed state), timer.h, row.h and line.h; called by task.c
+ * and by the operator test harness. */
+#ifndef SG_ENGINE_CTX_H
+#define SG_ENGINE_CTX_H
+
+#include <stdint.h>
+
+#include <sangam/sangam.h>
+
+#include "engine/line.h"
+#include "engine/reject.h"
+#include "engine/row.h"
+#include "engine/state.h"
+#include "engine/timer.h"
+
+#define SG__MAX_PARALLELISM 128
+
+typedef enum sg__inst_kind {
+    SG__INST_SOURCE,
+    SG__INST_DECODE,
+    SG__INST_OP,
+    SG__INST_SINK,
+} sg__inst_kind;
+
+/* Counters of one subtask; written by its worker only, read by the monitor through
+ * the published copies in task.h. */
+typedef struct sg__counters {
+    uint64_t read;    /* records produced by sources (lines read, blank ones aside) */
+    uint64_t bad;     /* rejected records */
+    uint64_t late;    /* late records dropped */
+    uint64_t written; /* records written by sinks */
+} sg__counters;
+
+
+typedef int (*sg__out_fn)(void *ud, const sg_record *rec);
+typedef int (*sg__out_wm_fn)(void *ud, sg_time wm);
+
+typedef struct sg__scratch {
+    char *buf;
+    size_t used, cap;
+    struct sg__scratch_big *big; /* allocations that did not fit */
+} sg__scratch;
+
+struct sg_ctx {
+    sg__inst_kind kind;
+    const char *name; /* the graph node's name */
+    const sg_operator_def *op;
+    const sg_source_def *src;
+    const sg_sink_def *sink;
+    void *self;
+    void *udata;
+    int subtask, parallelism;
+    bool opened, finished;
+    sg_time wm;
+
+    /* Keyed operators: the current key, its key group, state and timers. */
+    bool keyed;
+    sg_bytes key;
+    uint16_t kg;
+    char *state_dir; /* where this instance's RocksDB lives (owned) */
+    sg__kv_backend backend;
+    size_t cache_entries;
+    sg__kv *kv;
+    sg__timers timers;
+
+    /* Downstream: the next instance of the chain, or the task's outputs. */
+    sg_ctx *next;
+    sg__out_fn out_fn;
+    sg__out_wm_fn out_wm_fn;
+    void *out_ud;
+
+    /* Deterministic lateness. Each record carries the watermark its source had
+     * announced just before it (Flink's bounded out-of-orderness, as if emitted after
+     * every event). While a record is processed, sg_ctx_watermark is the later of the
+     * operator's watermark and the record's, so whether a record is late depends on
+     * the input alone, not on parallelism or thread timing. The value is shared by
+     * the chain (records pass down it synchronously) through this pointer. */
+    sg_time *rec_wm;
+    sg_time own_rec_wm;
+    sg_time wm_delay; /* the timestamp tracker: watermark delay, < 0 for none */
+
+    sg__scratch scratch;
+    char errmsg[512];
+    sg__counters *counters;
+    sg__reject_log *rejects;
+
+    /* Sources: URI, format and the position of the line being decoded. */
+    const char *uri;
+    char *uri_path; /* owned; made on first sg_ctx_uri_path */
+    sg_format fmt;
+    char *origin;
+    uint64_t line_no;
+    sg_bytes raw_line;
+    sg__row_parser *parser;
+    sg_ctx *decode; /* the decoder stage, for line sources */
+    sg_ctx *source; /* in a decoder stage: the source whose lines it decodes */
+    sg_decoder dec;
+    bool has_dec;
+    /* Timestamp tracking for bounded out-of-orderness watermarks. */
+    bool track_ts;
+    sg_time max_ts;
+    uint64_t emitted;
+
+    /* Sinks with an encoder. */
+    sg_encoder enc;
+    bool has_enc;
+    sg_line line;
+};
+
+/* Releases everything sg_scratch_alloc handed out on this instance. */
+void sg__scratch_reset(sg__scratch *s);
+/* Initialises the parts of an instance common to every kind; the caller fills in
+ * kind, definitions and links before sg__inst_open. */
+void sg__inst_init(sg_ctx *c);
+/* Calls open (allocating self); SG_OK or an error with c->errmsg set. */
+int sg__inst_open(sg_ctx *c);
+/* One record into the instance. */
+int sg__inst_process(sg_ctx *c, int port, const sg_record *rec);
+/* Advances the instance's watermark: fires timers, on_watermark, then forwards. */
+int sg__inst_watermark(sg_ctx *c, sg_time wm);
+/* End of input for the instance and those after it in the chain. */
+int sg__inst_finish(sg_ctx *c);
+/* close, then frees what the instance owns; safe on a never-opened instance. */
+void sg__inst_close(sg_ctx *c);
+/* The key group of a key: xxHash3 modulo SG__MAX_PARALLELISM. */
+uint16_t sg__key_group(sg_bytes key);
+/* Flink's key-group-to-subtask formula. */
+static inline int sg__kg_subtask(uint16_t kg, int parallelism)
+{
+    return (int)((int)kg * parallelism / SG__MAX_PARALLELISM);
+}
+
+#endif

@@ -1,0 +1,92 @@
+/* Graph-building calls for the built-in operators: each validates its arguments,
+ * stores a configuration in the job and adds a node running the operator from
+ * operators/ (which sees the configuration as its udata). */
+#include "engine/job.h"
+#include "operators/builtin_ops.h"
+
+static sg_stream *add_fn_op(sg_stream *in, const char *name, const sg_operator_def *def,
+                            const void *fn, void *udata, bool keyed)
+{
+    if (!in)
+        return NULL;
+    if (!fn) {
+        sg_job_errorf(in->job, SG_EINVAL, "operator '%s' needs a function", name ? name : "");
+        return NULL;
+    }
+    sg_fn_config *c = sg_job_alloc(in->job, sizeof(*c));
+    if (!c)
+        return NULL;
+    /* The union members are all function pointers: store through one of them. */
+    *(const void **)(void *)&c->fn = fn;
+    c->udata = udata;
+    return sg__job_add_op(in, name, def, c, keyed);
+}
+
+#define FN_PTR(f) (*(const void **)(void *)&(f))
+
+sg_stream *sg_stream_map(sg_stream *in, const char *name, sg_map_fn fn, void *udata)
+{
+    return add_fn_op(in, name, &sg_map_op, fn ? FN_PTR(fn) : NULL, udata, false);
+}
+
+sg_stream *sg_stream_filter(sg_stream *in, const char *name, sg_filter_fn fn, void *udata)
+{
+    return add_fn_op(in, name, &sg_filter_op, fn ? FN_PTR(fn) : NULL, udata, false);
+}
+
+sg_stream *sg_stream_flat_map(sg_stream *in, const char *name, sg_flat_map_fn fn, void *udata)
+{
+    return add_fn_op(in, name, &sg_flat_map_op, fn ? FN_PTR(fn) : NULL, udata, false);
+}
+
+sg_stream *sg_stream_key_by(sg_stream *in, const char *name, sg_key_fn fn, void *udata)
+{
+    sg_stream *s = add_fn_op(in, name, &sg_key_by_op, fn ? FN_PTR(fn) : NULL, udata, true);
+    if (s)
+        s->nodes[0]->follow_input = true; /* selecting a key runs beside its producer */
+    return s;
+}
+
+static sg_time gcd(sg_time a, sg_time b)
+{
+    while (b) {
+        sg_time t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const sg_window *win,
+                                      const sg_aggregate_def *agg, void *udata)
+{
+    if (!keyed)
+        return NULL;
+    sg_job *job = keyed->job;
+    sg_time size = win ? win->size_ms : 0;
+    sg_time slide = win && win->slide_ms ? win->slide_ms : size;
+    if (size <= 0 || slide <= 0 || slide > size) {
+        sg_job_errorf(job, SG_EUSAGE,
+                      "window '%s': size (%lld ms) and slide (%lld ms) must be positive, slide "
+                      "at most size",
+                      name ? name : "", (long long)size, (long long)slide);
+        return NULL;
+    }
+    if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
+        (slide != size && !agg->merge)) {
+        sg_job_errorf(job, SG_EINVAL,
+                      "window '%s': the aggregate needs acc_size, add, result (and merge for "
+                      "sliding windows)",
+                      name ? name : "");
+        return NULL;
+    }
+    sg_window_config *c = sg_job_alloc(job, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->size = size;
+    c->slide = slide;
+    c->pane = gcd(size, slide);
+    c->agg = *agg;
+    c->udata = udata;
+    return sg__job_add_op(keyed, name, &sg_window_aggregate_op, c, false);
+}

@@ -1,0 +1,33 @@
+/* Running a planned job: builds the subtasks and channels of the plan, places them
+ * on workers (sched.h), shows progress on a terminal, and reports what happened.
+ * Layering: uses plan.h, task.h, sched.h; called by the command line (cli.c). */
+#ifndef SG_ENGINE_RUNTIME_H
+#define SG_ENGINE_RUNTIME_H
+
+#include <stdio.h>
+
+#include "engine/job.h"
+#include "engine/state.h"
+
+typedef struct sg__run_config {
+    int workers;
+    const char *state_dir;   /* NULL: a fresh temporary directory */
+    const char *dead_letter; /* NULL: none */
+    bool progress;           /* a progress line on stderr */
+    sg__kv_backend backend;
+    size_t cache_entries;
+    int report_bad;          /* bad records reported on stderr, the first N */
+    volatile int *interrupted; /* set (by a signal handler) to stop the run */
+} sg__run_config;
+
+typedef struct sg__run_stats {
+    uint64_t read, bad, late, written;
+    double wall_s;
+    long peak_rss_kb;
+} sg__run_stats;
+
+/* Plans and runs the job to completion. SG_OK, or an error with one line in err. */
+int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats, char *err,
+                    size_t errlen);
+
+#endif

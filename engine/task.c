@@ -1,0 +1,355 @@
+/* Subtask activations (task.h): the source poll loop, input draining, watermark
+ * alignment over inputs, output partitioning into batches, and backpressure. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/common.h"
+#include "engine/sched.h"
+#include "engine/task.h"
+
+#define SOURCE_BUDGET 1024 /* records or lines per poll */
+#define INPUT_BATCHES 4    /* input batches per activation, then outputs are flushed */
+
+/* ---- Sending batches ---------------------------------------------------------- */
+
+static int overflow_add(sg__subtask *t, sg__chan *c, sg__batch *b)
+{
+    if (t->n_over == t->cap_over) {
+        int cap = t->cap_over ? t->cap_over * 2 : 16;
+        sg__overflow *o = sg_realloc(t->over, (size_t)cap * sizeof(*o));
+        if (!o)
+            return SG_ENOMEM;
+        t->over = o;
+        t->cap_over = cap;
+    }
+    t->over[t->n_over].chan = c;
+    t->over[t->n_over].batch = b;
+    t->n_over++;
+    atomic_store_explicit(&t->blocked, true, memory_order_seq_cst);
+    return SG_OK;
+}
+
+/* Pushes overflow batches in order; true when none is left. */
+static bool drain_overflow(sg__subtask *t, bool *progress)
+{
+    int i = 0;
+    while (i < t->n_over && sg__ring_push(&t->over[i].chan->data, t->over[i].batch)) {
+        sg__worker_notify(t->over[i].chan->consumer->worker);
+        i++;
+    }
+    if (i) {
+        *progress = true;
+        memmove(t->over, t->over + i, (size_t)(t->n_over - i) * sizeof(*t->over));
+        t->n_over -= i;
+    }
+    if (t->n_over == 0)
+        atomic_store_explicit(&t->blocked, false, memory_order_seq_cst);
+    return t->n_over == 0;
+}
+
+static int send(sg__subtask *t, sg__chan *c, sg__batch *b)
+{
+    /* Behind earlier overflow, a batch must wait its turn to keep the order. */
+    if (t->n_over == 0 && sg__ring_push(&c->data, b)) {
+        sg__worker_notify(c->consumer->worker);
+        return SG_OK;
+    }
+    return overflow_add(t, c, b);
+}
+
+static int flush_outputs(sg__subtask *t)
+{
+    for (int i = 0; i < t->n_outputs; i++) {
+        sg__output *o = &t->outputs[i];
+        for (int k = 0; k < o->n; k++) {
+            sg__batch *b = o->pending[k];
+            if (b && b->n) {
+                o->pending[k] = NULL;
+                if (send(t, o->chans[k], b) < 0)
+                    return SG_ENOMEM;
+            }
+        }
+    }
+    return SG_OK;
+}
+
+static int send_control(sg__subtask *t, sg__batch_kind kind, sg_time wm)
+{
+    int rc;
+    if ((rc = flush_outputs(t)) < 0)
+        return rc;
+    for (int i = 0; i < t->n_outputs; i++) {
+        sg__output *o = &t->outputs[i];
+        for (int k = 0; k < o->n; k++) {
+            sg__batch *b = o->pending[k];
+            o->pending[k] = NULL;
+            if (!b && !(b = sg__chan_take_free(o->chans[k])))
+                return SG_ENOMEM;
+            sg__batch_reset(b);
+            b->kind = kind;
+            b->wm = wm;
+            if ((rc = send(t, o->chans[k], b)) < 0)
+                return rc;
+        }
+    }
+    return SG_OK;
+}
+
+/* ---- The chain's exits ----------------------------------------------------------- */
+
+static int route(sg__subtask *t, sg__output *o, const sg_record *rec)
+{
+    int k = 0;
+    if (o->kind == SG__XCHG_HASH)
+        k = sg__kg_subtask(sg__key_group(rec->key), o->n);
+    else if (o->kind == SG__XCHG_REBALANCE)
+        k = o->rr;
+    for (;;) {
+        sg__batch *b = o->pending[k];
+        if (!b && !(b = o->pending[k] = sg__chan_take_free(o->chans[k])))
+            return SG_ENOMEM;
+        int rc = sg__batch_add(b, rec, t->rec_wm);
+        if (rc != SG_AGAIN)
+            return rc;
+        o->pending[k] = NULL;
+        if ((rc = send(t, o->chans[k], b)) < 0)
+            return rc;
+        if (o->kind == SG__XCHG_REBALANCE)
+            k = o->rr = (o->rr + 1) % o->n;
+    }
+}
+
+static int out_record(void *ud, const sg_record *rec)
+{
+    sg__subtask *t = ud;
+    for (int i = 0; i < t->n_outputs; i++) {
+        int rc = route(t, &t->outputs[i], rec);
+        if (rc < 0) {
+            sg_ctx *tail = &t->chain[t->n_chain - 1];
+            return sg_ctx_errorf(tail, rc, "%s: cannot send a record: %s", tail->name,
+                                 sg_strerror(rc));
+        }
+    }
+    return SG_OK;
+}
+
+static int out_watermark(void *ud, sg_time wm)
+{
+    sg__subtask *t = ud;
+    atomic_store_explicit(&t->pub.wm, wm, memory_order_relaxed);
+    return send_control(t, SG__BATCH_WATERMARK, wm);
+}
+
+/* ---- Lifecycle ------------------------------------------------------------------- */
+
+int sg__subtask_open(sg__subtask *t)
+{
+    /* The chain is linear: a line source's next is its decoder stage, which it
+     * feeds through sg_source_emit_line rather than sg_emit. */
+    for (int i = 0; i < t->n_chain; i++) {
+        sg_ctx *c = &t->chain[i];
+        c->counters = &t->counters;
+        c->rec_wm = &t->rec_wm;
+        if (c->track_ts)
+            c->wm_delay = t->wm_delay;
+        c->next = i + 1 < t->n_chain ? &t->chain[i + 1] : NULL;
+        c->out_fn = out_record;
+        c->out_wm_fn = out_watermark;
+        c->out_ud = t;
+    }
+    t->opened = true;
+    for (int i = t->n_chain - 1; i >= 0; i--) {
+        int rc = sg__inst_open(&t->chain[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return SG_OK;
+}
+
+void sg__subtask_close(sg__subtask *t)
+{
+    for (int i = 0; i < t->n_chain; i++)
+        sg__inst_close(&t->chain[i]);
+    for (int i = 0; i < t->n_outputs; i++) {
+        for (int k = 0; k < t->outputs[i].n; k++) {
+            sg__batch_free(t->outputs[i].pending[k]);
+            t->outputs[i].pending[k] = NULL;
+        }
+    }
+    for (int i = 0; i < t->n_over; i++)
+        sg__batch_free(t->over[i].batch);
+    t->n_over = 0;
+}
+
+const char *sg__subtask_errmsg(const sg__subtask *t)
+{
+    for (int i = 0; i < t->n_chain; i++)
+        if (t->chain[i].errmsg[0])
+            return t->chain[i].errmsg;
+    return "unknown failure";
+}
+
+void sg__subtask_publish(sg__subtask *t)
+{
+    atomic_store_explicit(&t->pub.read, t->counters.read, memory_order_relaxed);
+    atomic_store_explicit(&t->pub.bad, t->counters.bad, memory_order_relaxed);
+    atomic_store_explicit(&t->pub.late, t->counters.late, memory_order_relaxed);
+    atomic_store_explicit(&t->pub.written, t->counters.written, memory_order_relaxed);
+}
+
+/* ---- Activations ------------------------------------------------------------------ */
+
+static int end_of_input(sg__subtask *t)
+{
+    int rc;
+    if ((rc = sg__inst_watermark(&t->chain[0], SG_TIME_MAX)) < 0)
+        return rc;
+    if ((rc = sg__inst_finish(&t->chain[0])) < 0)
+        return rc;
+    if ((rc = send_control(t, SG__BATCH_END, SG_TIME_MAX)) < 0)
+        return sg_ctx_errorf(&t->chain[0], rc, "out of memory");
+    t->finished = true;
+    return SG_OK;
+}
+
+static int poll_source(sg__subtask *t)
+{
+    sg_ctx *src = &t->chain[0];
+    int rc = src->src->poll(src, src->self, SOURCE_BUDGET);
+    sg__scratch_reset(&src->scratch);
+    if (rc < 0) {
+        if (!src->errmsg[0])
+            sg_ctx_errorf(src, rc, "source %s failed: %s", src->name, sg_strerror(rc));
+        return rc;
+    }
+    /* Bounded out-of-orderness: wm = max ts - delay - 1, never decreasing. */
+    const sg_ctx *tracker = src->decode ? src->decode : src;
+    if (t->wm_delay >= 0 && tracker->max_ts != SG_TIME_MIN) {
+        sg_time wm = tracker->max_ts - t->wm_delay - 1;
+        if (tracker->max_ts < SG_TIME_MIN + t->wm_delay + 1)
+            wm = SG_TIME_MIN;
+        if (wm > t->wm_out) {
+            t->wm_out = wm;
+            int wrc = sg__inst_watermark(src, wm);
+            if (wrc < 0)
+                return wrc;
+        }
+    }
+    if (rc == SG_EOF) {
+        t->eof = true;
+        return end_of_input(t);
+    }
+    return rc == SG_AGAIN ? SG_AGAIN : SG_OK;
+}
+
+static int on_input_watermark(sg__subtask *t)
+{
+    sg_time min = SG_TIME_MAX;
+    for (int i = 0; i < t->n_inputs; i++)
+        if (!t->inputs[i].ended && t->inputs[i].wm < min)
+            min = t->inputs[i].wm;
+    if (min > t->in_wm) {
+        t->in_wm = min;
+        atomic_store_explicit(&t->pub.wm, min, memory_order_relaxed);
+        return sg__inst_watermark(&t->chain[0], min);
+    }
+    return SG_OK;
+}
+
+static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)
+{
+    int rc = SG_OK;
+    switch (b->kind) {
+    case SG__BATCH_DATA:
+        for (uint32_t i = 0; i < b->n && rc >= 0; i++) {
+            sg_record rec;
+            sg__batch_get(b, i, &rec, &t->rec_wm);
+            rc = sg__inst_process(&t->chain[0], in->port, &rec);
+        }
+        return rc;
+    case SG__BATCH_WATERMARK:
+        if (b->wm > in->wm)
+            in->wm = b->wm;
+        return on_input_watermark(t);
+    case SG__BATCH_END:
+        in->ended = true;
+        if (++t->n_ended == t->n_inputs)
+            return end_of_input(t);
+        return on_input_watermark(t);
+    }
+    return SG_OK;
+}
+
+static void give_back(sg__chan *c, sg__batch *b)
+{
+    if (!sg__ring_push(&c->free, b))
+        sg__batch_free(b);
+    if (atomic_load_explicit(&c->producer->blocked, memory_order_seq_cst))
+        sg__worker_notify(c->producer->worker);
+}
+
+static int drain_inputs(sg__subtask *t, bool *progress)
+{
+    for (int done = 0, tried = 0; done < INPUT_BATCHES && tried < t->n_inputs && !t->finished;) {
+        sg__input *in = &t->inputs[t->next_input];
+        t->next_input = (t->next_input + 1) % t->n_inputs;
+        sg__batch *b = in->ended ? NULL : sg__ring_pop(&in->chan->data);
+        if (!b) {
+            tried++;
+            continue;
+        }
+        tried = 0;
+        done++;
+        *progress = true;
+        int rc = process_batch(t, in, b);
+        give_back(in->chan, b);
+        if (rc < 0)
+            return rc;
+        if (t->n_over)
+            break; /* backpressure: stop taking input */
+    }
+    return SG_OK;
+}
+
+int sg__subtask_run(sg__subtask *t)
+{
+    bool progress = false;
+    int rc = SG_OK;
+    if (t->n_over && !drain_overflow(t, &progress))
+        return progress;
+    if (t->finished)
+        return progress;
+    if (t->is_source) {
+        rc = poll_source(t);
+        if (rc == SG_OK || rc == SG_EOF)
+            progress = true;
+        t->again = rc == SG_AGAIN;
+        if (rc == SG_AGAIN)
+            rc = SG_OK;
+    } else {
+        rc = drain_inputs(t, &progress);
+    }
+    if (rc >= 0 && !t->finished)
+        rc = flush_outputs(t);
+    if (rc < 0)
+        return rc;
+    if (t->n_over)
+        drain_overflow(t, &progress);
+    sg__subtask_publish(t);
+    return progress;
+}
+
+bool sg__subtask_ready(sg__subtask *t)
+{
+    for (int i = 0; i < t->n_over; i++)
+        if (!sg__ring_full(&t->over[i].chan->data))
+            return true;
+    if (t->n_over || t->finished)
+        return false;
+    if (t->is_source)
+        return !t->again;
+    for (int i = 0; i < t->n_inputs; i++)
+        if (!t->inputs[i].ended && !sg__ring_empty(&t->inputs[i].chan->data))
+            return true;
+    return false;
+}

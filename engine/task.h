@@ -1,0 +1,98 @@
+/* Subtasks: one parallel instance of a task (a chain of operator instances) with its
+ * input channels and output partitioners. A worker activates a subtask with
+ * sg__subtask_run; an activation polls the source or drains a few input batches,
+ * runs them down the chain, and pushes full batches out.
+ *
+ * Invariants:
+ *   (1) Records, watermarks and the end of input leave a subtask in the order they
+ *       were produced, on every channel (pending batches are flushed before a
+ *       control message goes out).
+ *   (2) A subtask's input watermark is the minimum over its inputs that have not
+ *       ended; it only advances.
+ *   (3) A subtask with batches it could not push (overflow) is not given new input
+ *       until they are all pushed: that is backpressure.
+ *   (4) A subtask finishes once every input has ended (or its source returned
+ *       SG_EOF): the watermark goes to SG_TIME_MAX, the chain finishes, and END goes
+ *       out on every channel. */
+#ifndef SG_ENGINE_TASK_H
+#define SG_ENGINE_TASK_H
+
+#include <stdatomic.h>
+
+#include "engine/chan.h"
+#include "engine/ctx.h"
+#include "engine/plan.h"
+
+struct sg__worker;
+
+typedef struct sg__input {
+    sg__chan *chan;
+    sg_time wm;
+    bool ended;
+    int port;
+} sg__input;
+
+typedef struct sg__output {
+    sg__xchg_kind kind;
+    int n;              /* targets */
+    sg__chan **chans;   /* [n] */
+    sg__batch **pending; /* [n] batches being filled */
+    int rr;             /* rebalance: the target being filled */
+} sg__output;
+
+typedef struct sg__overflow {
+    sg__chan *chan;
+    sg__batch *batch;
+} sg__overflow;
+
+/* Counters the monitor reads while the worker runs. */
+typedef struct sg__published {
+    _Atomic uint64_t read, bad, late, written;
+    _Atomic sg_time wm;
+} sg__published;
+
+typedef struct sg__subtask {
+    int task, index; /* plan task and parallel index */
+    struct sg__worker *worker;
+    sg_ctx *chain; /* [n_chain] instances, head first */
+    int n_chain;
+    bool is_source, is_sink;
+    sg_time wm_delay; /* sources: < 0 for no periodic watermarks */
+    sg_time wm_out;   /* sources: last watermark generated */
+
+    sg__input *inputs;
+    int n_inputs, next_input, n_ended;
+    sg_time in_wm;
+    sg_time rec_wm; /* the current record's source watermark, shared by the chain */
+
+    sg__output *outputs;
+    int n_outputs;
+
+    sg__overflow *over;
+    int n_over, cap_over;
+    _Atomic bool blocked; /* has overflow; consumers wake its worker when they pop */
+
+    bool opened, finished, eof;
+    bool again; /* the source's last poll had nothing: poll again after a pause */
+    sg__counters counters;
+    sg__published pub;
+} sg__subtask;
+
+/* One activation. Returns > 0 if it made progress, 0 if it could not, < 0 on failure
+ * (the message is in the chain's first instance with one). */
+int sg__subtask_run(sg__subtask *t);
+/* Opens every instance of the chain (head last, so downstream is ready first). */
+int sg__subtask_open(sg__subtask *t);
+void sg__subtask_close(sg__subtask *t);
+/* True when an activation could make progress now. */
+bool sg__subtask_ready(sg__subtask *t);
+/* True once the subtask has finished and sent everything out. */
+static inline bool sg__subtask_done(const sg__subtask *t)
+{
+    return t->finished && t->n_over == 0;
+}
+/* The error message of a failed subtask. */
+const char *sg__subtask_errmsg(const sg__subtask *t);
+void sg__subtask_publish(sg__subtask *t);
+
+#endif

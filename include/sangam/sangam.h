@@ -1,0 +1,509 @@
+/* sangam.h — the public API of Sangam, a dataflow stream-processing engine.
+ *
+ * This header is the manual: anything not declared here is not API. Jobs, custom
+ * operators, sources and sinks include this header and nothing else from the engine.
+ *
+ * Sections, in order:
+ *   1. version, export macro
+ *   2. result codes
+ *   3. value views: bytes, records, time
+ *   4. allocator hook and memory
+ *   5. opaque handles
+ *   6. jobs and job graph building
+ *   7. the operator API
+ *   8. the connector API (sources, sinks, decoders, encoders)
+ *   9. snapshot reader and writer
+ *
+ * Ownership and lifetime rules (referred to as "rule N" below):
+ *   1. Whoever creates an object frees it: sg_x_new pairs with sg_x_free, and
+ *      sg_x_free(NULL) is a no-op.
+ *   2. Everything passed into a callback is borrowed for that call only: ctx, records,
+ *      key and value bytes, rows, snapshot readers and writers. Copy what you need or
+ *      put it in state; never store the pointers.
+ *   3. State reads return engine-owned bytes valid until the next state call on the
+ *      same ctx or the end of the callback, whichever comes first.
+ *   4. sg_emit copies the record (or hands it straight to the next chained operator,
+ *      which sees it borrowed under rule 2).
+ *   5. A function that takes a callback and returns an error never calls it.
+ *   6. close is called exactly once per instance if open was called, even when open
+ *      failed. self starts zeroed, so close frees only what is non-NULL.
+ *   7. Strings returned by sg_job_errmsg belong to the engine and stay valid until
+ *      the next call on that job.
+ *   8. Pointer parameters are marked [in], [out], [borrowed], [owned->callee] or
+ *      [owned->caller] below.
+ */
+#ifndef SANGAM_H
+#define SANGAM_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ==== 1. Version and export ============================================== */
+
+#define SG_VERSION_MAJOR 0
+#define SG_VERSION_MINOR 1
+#define SG_VERSION_PATCH 0
+#define SG_VERSION_STRING "0.1.0"
+
+#define SG_API __attribute__((visibility("default")))
+#define SG_UNUSED(x) ((void)(x))
+#define SG_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* ==== 2. Result codes ==================================================== */
+
+/* 0 is success; negative values are errors; positive values are statuses that are
+ * not errors. The idiom is always: if ((rc = f(...)) < 0) return rc; */
+#define SG_ERRNO_MAP(XX)                                                      \
+    XX(OK, 0, "success")                                                      \
+    XX(NOTFOUND, 1, "not found")                                              \
+    XX(AGAIN, 2, "nothing available now")                                     \
+    XX(EOF, 3, "end of input")                                                \
+    XX(HELP, 4, "help was shown")                                             \
+    XX(ENOMEM, -1, "out of memory")                                           \
+    XX(EINVAL, -2, "invalid argument")                                        \
+    XX(EIO, -3, "input/output error")                                         \
+    XX(ESTATE, -4, "state backend error")                                     \
+    XX(ESERDE, -5, "serialisation error")                                     \
+    XX(ECANCELED, -6, "canceled")                                             \
+    XX(EINTERNAL, -7, "internal error")                                       \
+    XX(EUSAGE, -8, "usage error")                                             \
+    XX(ENOENT, -9, "no such file or directory")
+
+typedef enum sg_result {
+#define SG_RESULT_ENUM(name, val, msg) SG_##name = (val),
+    SG_ERRNO_MAP(SG_RESULT_ENUM)
+#undef SG_RESULT_ENUM
+} sg_result;
+
+/* A static description of a result code, e.g. "out of memory". Never NULL. */
+SG_API const char *sg_strerror(int rc);
+/* The code's name, e.g. "SG_ENOMEM". Never NULL. */
+SG_API const char *sg_err_name(int rc);
+
+/* ==== 3. Value views ===================================================== */
+
+/* Event time and watermarks: int64 milliseconds since the epoch. */
+typedef int64_t sg_time;
+#define SG_TIME_MIN INT64_MIN
+#define SG_TIME_MAX INT64_MAX
+
+typedef enum sg_time_domain { SG_TIME_EVENT = 0, SG_TIME_PROCESSING = 1 } sg_time_domain;
+
+/* A borrowed view of bytes (LMDB's MDB_val). */
+typedef struct sg_bytes {
+    const void *data;
+    size_t len;
+} sg_bytes;
+
+/* A record: event time, key and value. Values are opaque bytes: a job may use plain
+ * C structs or any encoding it likes. The key is empty until a key_by sets it. */
+typedef struct sg_record {
+    sg_time ts;
+    sg_bytes key;
+    sg_bytes value;
+} sg_record;
+
+/* Bytes of a NUL-terminated string (without the NUL). */
+SG_API sg_bytes sg_bytes_str(const char *s);
+
+/* ==== 4. Memory ========================================================== */
+
+/* Every allocation of the engine, and of well-behaved operators, goes through one
+ * hook with the Lua lua_Alloc contract: new_size == 0 frees ptr and returns NULL;
+ * otherwise it behaves as realloc. old_size is ptr's size when the caller knows it,
+ * else 0. The default hook is the C library's realloc/free. Set it before any other
+ * call; it is process-wide. */
+typedef void *(*sg_alloc_fn)(void *ud, void *ptr, size_t old_size, size_t new_size);
+SG_API void sg_set_allocator(sg_alloc_fn fn, void *ud);
+
+SG_API void *sg_malloc(size_t size);           /* NULL on failure */
+SG_API void *sg_calloc(size_t n, size_t size); /* zeroed; NULL on failure or overflow */
+SG_API void *sg_realloc(void *ptr, size_t size);
+SG_API void sg_free(void *ptr); /* sg_free(NULL) is a no-op */
+SG_API char *sg_strdup(const char *s);
+
+/* ==== 5. Opaque handles ================================================== */
+
+typedef struct sg_job sg_job;                 /* a job being built, then run */
+typedef struct sg_stream sg_stream;           /* a stream in the job graph */
+typedef struct sg_ctx sg_ctx;                 /* the engine, as seen from a callback */
+typedef struct sg_row sg_row;                 /* one parsed input row (JSON object or CSV) */
+typedef struct sg_line sg_line;               /* one output line being encoded (CSV) */
+typedef struct sg_snap_writer sg_snap_writer; /* operator snapshot, being written */
+typedef struct sg_snap_reader sg_snap_reader; /* operator snapshot, being read */
+
+/* ---- Rows: the fields of one input line ----------------------------------
+ * A decoder (section 8) reads the fields of a JSON object (JSON Lines input) or of a
+ * CSV record (by header name) through the same calls, so one decoder serves both
+ * formats. A CSV field is text; sg_row_get_i64 parses it (an optional '-', then
+ * decimal digits, nothing else).
+ * Returns SG_OK, SG_NOTFOUND when the field is absent (a JSON null counts as
+ * present, of the wrong type), or SG_EINVAL when it has the wrong type or does not
+ * fit. Strings are borrowed (rule 2), valid UTF-8, not NUL-terminated. */
+SG_API int sg_row_get_i64(const sg_row *row, const char *field, int64_t *out);
+SG_API int sg_row_get_f64(const sg_row *row, const char *field, double *out);
+SG_API int sg_row_get_str(const sg_row *row, const char *field, sg_bytes *out);
+SG_API int sg_row_get_bool(const sg_row *row, const char *field, bool *out);
+
+/* ---- Lines: building one CSV output line ---------------------------------
+ * An encoder appends fields in order; the engine separates them with commas and
+ * ends the line. Strings are quoted as RFC 4180 requires (when they hold a comma,
+ * a quote, CR or LF; quotes doubled). Each returns SG_OK or SG_ENOMEM. */
+SG_API int sg_line_add_str(sg_line *line, const void *data, size_t len);
+SG_API int sg_line_add_cstr(sg_line *line, const char *s);
+SG_API int sg_line_add_i64(sg_line *line, int64_t v);
+SG_API int sg_line_add_u64(sg_line *line, uint64_t v);
+/* A double with 'decimals' digits after the point ("%.*f"). */
+SG_API int sg_line_add_f64(sg_line *line, double v, int decimals);
+
+/* ==== 6. Jobs and the job graph ========================================== */
+
+/* A job is a shared object that exports
+ *
+ *     SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv);
+ *
+ * `sangam run [ENGINE OPTIONS] JOB.so [JOB OPTIONS]` loads it, calls sg_job_main with
+ * the job's own options (argv[0] is the job file), and then plans and runs the graph
+ * it built. sg_job_main returns SG_OK, SG_HELP (it printed its help; the run stops
+ * with exit code 0), SG_EUSAGE (bad option; exit code 2) or another negative code
+ * (exit code 1). Messages go through sg_job_errorf.
+ *
+ * Graph building is sticky on error, like a stream's error flag: a building call
+ * that fails records the first error in the job and returns NULL, and a call given a
+ * NULL stream returns NULL at once. So a job may build its whole graph and check
+ * once, at the end, by returning sg_job_status(job). */
+#define SG_JOB_EXPORT __attribute__((visibility("default")))
+typedef int (*sg_job_main_fn)(sg_job *job, int argc, char **argv);
+
+/* Records the message (printf-style) as the job's error and returns rc. */
+SG_API int sg_job_errorf(sg_job *job, int rc, const char *fmt, ...) SG_PRINTF(3, 4);
+/* [owned by the engine] The job's current error message ("" if none); rule 7. */
+SG_API const char *sg_job_errmsg(const sg_job *job);
+/* SG_OK, or the first error recorded while building the graph. */
+SG_API int sg_job_status(const sg_job *job);
+/* Memory that lives as long as the job (zeroed): operator configurations, tables. */
+SG_API void *sg_job_alloc(sg_job *job, size_t size);
+/* The job's default parallelism (--parallelism) and the engine's worker count. */
+SG_API int sg_job_parallelism(const sg_job *job);
+
+/* ---- Job options ---------------------------------------------------------
+ * Every job parses its options with one call, so that all jobs behave alike:
+ * "--name value" or "--name=value", --help prints the table and returns SG_HELP, an
+ * unknown, repeated, missing-required or malformed option returns SG_EUSAGE with one
+ * clear message in the job. 'out' holds the default on entry. */
+typedef enum sg_option_type {
+    SG_OPT_STR,  /* out: const char ** (points into argv) */
+    SG_OPT_I64,  /* out: int64_t *; decimal, must fit */
+    SG_OPT_F64,  /* out: double *; must be finite */
+    SG_OPT_FLAG, /* out: bool *; takes no value */
+} sg_option_type;
+
+typedef struct sg_option {
+    const char *name; /* long name without "--" */
+    sg_option_type type;
+    void *out;        /* [in,out] default on entry, parsed value on SG_OK */
+    const char *help; /* one line for --help */
+    bool required;
+    int64_t min;      /* SG_OPT_I64 only: smallest accepted value (use INT64_MIN for any) */
+} sg_option;
+
+SG_API int sg_job_parse_options(sg_job *job, const char *usage, const sg_option *opts,
+                                size_t n_opts, int argc, char **argv);
+
+/* ---- Graph building ------------------------------------------------------ */
+
+typedef struct sg_decoder sg_decoder;
+typedef struct sg_encoder sg_encoder;
+typedef struct sg_source_def sg_source_def;
+typedef struct sg_sink_def sg_sink_def;
+typedef struct sg_operator_def sg_operator_def;
+
+/* A source named 'name' reading 'uri': "file:PATH" (JSON Lines for .jsonl/.ndjson/
+ * .json, CSV for .csv), or "gen:NAME?k=v&..." for a generator the job registered.
+ * Sources that deliver text lines need a decoder, which turns each parsed row into
+ * records (and sets their event time); dec is copied. */
+SG_API sg_stream *sg_job_source(sg_job *job, const char *name, const char *uri,
+                                const sg_decoder *dec);
+/* Makes "gen:NAME" available to sg_job_source. def must outlive the job (static). */
+SG_API int sg_job_register_generator(sg_job *job, const char *gen_name,
+                                     const sg_source_def *def);
+
+/* Event-time watermarks for a source stream: bounded out-of-orderness, exactly as
+ * Flink's BoundedOutOfOrdernessWatermarks: wm = max ts seen - max_delay_ms - 1, never
+ * decreasing. The end of a bounded input is a watermark of SG_TIME_MAX. Without this
+ * call a source emits only the final watermark. */
+SG_API sg_stream *sg_stream_watermarks(sg_stream *src, sg_time max_delay_ms);
+
+/* Parallelism of the operator that produced s (default: the job's). Returns s. */
+SG_API sg_stream *sg_stream_set_parallelism(sg_stream *s, int parallelism);
+
+/* Stateless transformations. Each runs fn once per record, on the record's worker.
+ * map: fn fills *out (pre-filled with a copy of *in's view) and returns SG_OK, or a
+ *      negative code to fail the job; out's bytes may point into sg_scratch_alloc
+ *      memory or into *in.
+ * filter: fn returns true to keep the record.
+ * flat_map: fn emits any number of records with sg_emit. */
+typedef int (*sg_map_fn)(sg_ctx *ctx, const sg_record *in, sg_record *out, void *udata);
+typedef bool (*sg_filter_fn)(sg_ctx *ctx, const sg_record *in, void *udata);
+typedef int (*sg_flat_map_fn)(sg_ctx *ctx, const sg_record *in, void *udata);
+/* key_by: fn sets *key (bytes in *in, in static memory, or in sg_scratch_alloc memory). */
+typedef int (*sg_key_fn)(sg_ctx *ctx, const sg_record *in, sg_bytes *key, void *udata);
+
+SG_API sg_stream *sg_stream_map(sg_stream *in, const char *name, sg_map_fn fn, void *udata);
+SG_API sg_stream *sg_stream_filter(sg_stream *in, const char *name, sg_filter_fn fn,
+                                   void *udata);
+SG_API sg_stream *sg_stream_flat_map(sg_stream *in, const char *name, sg_flat_map_fn fn,
+                                     void *udata);
+/* A keyed stream: records carry the key fn gives, and the next operator receives them
+ * hash-partitioned by key group (xxHash3 of the key modulo the max parallelism, 128;
+ * key group kg goes to subtask kg * P / 128, Flink's formula). */
+SG_API sg_stream *sg_stream_key_by(sg_stream *in, const char *name, sg_key_fn fn,
+                                   void *udata);
+/* Both inputs, in one stream. Their watermark is the minimum of the two. */
+SG_API sg_stream *sg_stream_union(sg_stream *a, sg_stream *b);
+
+/* ---- Event-time windows -------------------------------------------------
+ * Flink semantics: windows are [start, end), aligned to the epoch (start is a
+ * multiple of slide), and a window fires when the watermark reaches end - 1. A
+ * record whose every window has fired is late: it is dropped and counted. Sliding
+ * windows are computed from slide-sized panes (size must be a multiple of slide),
+ * each record touching one pane, and panes are merged when a window fires. */
+typedef struct sg_window {
+    sg_time size_ms;
+    sg_time slide_ms; /* 0 or size_ms: tumbling */
+} sg_window;
+
+/* An incremental aggregate: a fixed-size accumulator per key and pane. */
+typedef struct sg_aggregate_def {
+    uint32_t abi;    /* SG_AGGREGATE_ABI_1 */
+    size_t acc_size; /* bytes of one accumulator */
+    /* Sets a fresh accumulator (it arrives zeroed; NULL: zero is the initial value). */
+    void (*init)(void *acc, void *udata);
+    /* Adds one record. A negative return fails the job. */
+    int (*add)(void *acc, const sg_record *rec, void *udata);
+    /* acc += other. Needed for sliding windows (panes are merged). */
+    void (*merge)(void *acc, const void *other, void *udata);
+    /* Emits the window's result with sg_emit, normally with ts = end - 1. */
+    int (*result)(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, const void *acc,
+                  void *udata);
+} sg_aggregate_def;
+#define SG_AGGREGATE_ABI_1 1u
+
+/* Keyed window aggregation; 'keyed' must come from sg_stream_key_by. agg is copied. */
+SG_API sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name,
+                                             const sg_window *win,
+                                             const sg_aggregate_def *agg, void *udata);
+
+/* A custom operator on one input (keyed if def->flags has SG_OP_KEYED, which needs a
+ * keyed input). udata is what sg_ctx_udata returns; it must outlive the run. */
+SG_API sg_stream *sg_stream_process(sg_stream *in, const sg_operator_def *def, void *udata);
+
+/* A sink named 'name' writing to 'uri': "file:PATH" (CSV lines made by enc, after
+ * enc->header), or "null:" (counts and discards; for benchmarks). */
+SG_API int sg_stream_sink(sg_stream *in, const char *name, const char *uri,
+                          const sg_encoder *enc);
+
+/* ==== 7. The operator API ================================================ */
+
+/* An operator is a const table of callbacks. The engine never calls two callbacks of
+ * the same instance concurrently, and every call of an instance happens on the same
+ * worker thread. Lifecycle:
+ *
+ *   CREATED --open()--> RUNNING --finish()--> FINISHED --close()--> CLOSED
+ *                        |  ^                                         ^
+ *                        +--+ process / on_watermark / on_timer /     |
+ *                             snapshot (between calls)                |
+ *   any callback returns rc < 0 ------------------------------------->+ (job fails)
+ *
+ * Rules:
+ *   1. open is called once per parallel instance before anything else; restore is
+ *      NULL on a fresh start, else the instance's last snapshot.
+ *   2. process is called once per input record; 'port' is the input (0, or 1 on the
+ *      second input of a two-input operator).
+ *   3. When the input watermark advances, the engine first fires every event-time
+ *      timer with ts <= wm (in ts order, equal ts in the order set), then calls
+ *      on_watermark (NULL: nothing), then forwards wm downstream.
+ *   4. At the end of all inputs the watermark becomes SG_TIME_MAX (rule 3 applies),
+ *      then finish is called; emits are allowed in finish and not after it.
+ *   5. close is called exactly once if open was called, even if open failed.
+ *   6. For SG_OP_KEYED operators the engine sets the current key before process and
+ *      on_timer; keyed state and timers are scoped to it.
+ */
+#define SG_OP_KEYED 0x1u
+#define SG_OPERATOR_ABI_1 1u
+
+struct sg_operator_def {
+    uint32_t abi;     /* SG_OPERATOR_ABI_1; fields are only ever appended */
+    const char *name; /* static storage; names the operator in messages and metrics */
+    size_t self_size; /* per-instance memory, engine-allocated and zeroed */
+    uint32_t flags;   /* SG_OP_KEYED */
+    int n_inputs;     /* 1 (two-input operators come with connect) */
+    int (*open)(sg_ctx *ctx, void *self, sg_snap_reader *restore);
+    int (*process)(sg_ctx *ctx, void *self, int port, const sg_record *rec);
+    int (*on_watermark)(sg_ctx *ctx, void *self, sg_time wm);
+    int (*on_timer)(sg_ctx *ctx, void *self, sg_time_domain d, sg_time ts);
+    int (*snapshot)(sg_ctx *ctx, void *self, sg_snap_writer *out); /* non-keyed state */
+    int (*finish)(sg_ctx *ctx, void *self);
+    void (*close)(sg_ctx *ctx, void *self);
+};
+
+/* Emits a record downstream; the bytes are copied or handed on borrowed (rule 4). */
+SG_API int sg_emit(sg_ctx *ctx, sg_time ts, sg_bytes key, sg_bytes value);
+SG_API int sg_emit_record(sg_ctx *ctx, const sg_record *rec);
+
+/* The operator's udata, as given when the graph was built. */
+SG_API void *sg_ctx_udata(const sg_ctx *ctx);
+/* This instance's index in [0, parallelism) and the operator's parallelism. */
+SG_API int sg_ctx_subtask(const sg_ctx *ctx);
+SG_API int sg_ctx_parallelism(const sg_ctx *ctx);
+/* The instance's current input watermark (SG_TIME_MIN before the first). */
+SG_API sg_time sg_ctx_watermark(const sg_ctx *ctx);
+/* The current key (keyed operators; empty otherwise). Borrowed (rule 2). */
+SG_API sg_bytes sg_ctx_key(const sg_ctx *ctx);
+/* Temporary memory released when the current callback returns. NULL on failure. */
+SG_API void *sg_scratch_alloc(sg_ctx *ctx, size_t size);
+/* Records a message for the failing callback and returns rc (negative). */
+SG_API int sg_ctx_errorf(sg_ctx *ctx, int rc, const char *fmt, ...) SG_PRINTF(3, 4);
+
+/* A bad record is not a failure: it is counted, the first few are reported on
+ * stderr with their source position, and all go to the --dead-letter file. Call this
+ * and return SG_OK. In a decoder, the rejected line is the one being decoded. */
+SG_API void sg_ctx_reject(sg_ctx *ctx, const char *reason);
+/* Counts records dropped because they were late (shown in the run summary). */
+SG_API void sg_ctx_count_late(sg_ctx *ctx, uint64_t n);
+
+/* ---- Timers --------------------------------------------------------------
+ * Per key (keyed operators) and timestamp; setting the same timer twice keeps one.
+ * Event-time timers fire when the watermark reaches ts (rule 3). */
+SG_API int sg_timer_set(sg_ctx *ctx, sg_time_domain d, sg_time ts);
+SG_API int sg_timer_delete(sg_ctx *ctx, sg_time_domain d, sg_time ts);
+
+/* ---- Keyed state -----------------------------------------------------------
+ * Declared by name in open; scoped to the current key and a namespace (an int64 the
+ * operator chooses: a window end, a pane, 0). Backed by RocksDB (or the heap
+ * backend) behind a write-back cache, so the hot path costs a hash lookup, not a
+ * RocksDB call. Reads return engine-owned bytes (rule 3). */
+typedef uint32_t sg_state_id;
+typedef enum sg_state_kind { SG_STATE_VALUE = 0 } sg_state_kind;
+
+SG_API int sg_state_declare(sg_ctx *ctx, const char *name, sg_state_kind kind,
+                            sg_state_id *id);
+/* SG_OK with *out, or SG_NOTFOUND. */
+SG_API int sg_state_get(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes *out);
+SG_API int sg_state_put(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes value);
+SG_API int sg_state_clear(sg_ctx *ctx, sg_state_id id, int64_t ns);
+/* A mutable value of exactly 'size' bytes for (key, ns), zero-filled when new (then
+ * *created is true, if created is not NULL). Changes through *ptr are kept; *ptr is
+ * valid until the next state call (rule 3). The fast path for accumulators. */
+SG_API int sg_state_ref(sg_ctx *ctx, sg_state_id id, int64_t ns, size_t size, void **ptr,
+                        bool *created);
+/* u64 conveniences on top of get/put; get leaves *out alone on SG_NOTFOUND. */
+SG_API int sg_state_get_u64(sg_ctx *ctx, sg_state_id id, int64_t ns, uint64_t *out);
+SG_API int sg_state_put_u64(sg_ctx *ctx, sg_state_id id, int64_t ns, uint64_t v);
+
+/* ==== 8. Connectors ====================================================== */
+
+/* ---- Decoders: input rows to records ---------------------------------------
+ * decode is called once per row of a line source (JSON object or CSV record, after
+ * the engine checked the line's syntax and UTF-8). It emits records with sg_emit
+ * (usually one; the record's ts is its event time), or calls sg_ctx_reject. */
+typedef int (*sg_decode_fn)(sg_ctx *ctx, const sg_row *row, void *udata);
+struct sg_decoder {
+    uint32_t abi; /* SG_DECODER_ABI_1 */
+    sg_decode_fn decode;
+    void *udata;
+};
+#define SG_DECODER_ABI_1 1u
+
+/* ---- Encoders: records to CSV lines ---------------------------------------- */
+typedef int (*sg_encode_fn)(sg_ctx *ctx, const sg_record *rec, sg_line *line, void *udata);
+struct sg_encoder {
+    uint32_t abi;       /* SG_ENCODER_ABI_1 */
+    const char *header; /* first line of the output, without "\n"; NULL for none */
+    sg_encode_fn encode;
+    void *udata;
+};
+#define SG_ENCODER_ABI_1 1u
+
+/* ---- Sources ----------------------------------------------------------------
+ * A source is polled by its worker: poll emits up to 'budget' records (or lines)
+ * and returns SG_OK, SG_AGAIN (nothing now; polled again later) or SG_EOF (done).
+ * A generator source (registered with sg_job_register_generator) reads its URI
+ * parameters with sg_ctx_param_*; with SG_SOURCE_PARALLEL it runs at the job's
+ * parallelism and each instance produces its share (sg_ctx_subtask). */
+#define SG_SOURCE_PARALLEL 0x1u
+#define SG_SOURCE_ABI_1 1u
+struct sg_source_def {
+    uint32_t abi;
+    const char *name;
+    size_t self_size;
+    uint32_t flags;
+    int (*open)(sg_ctx *ctx, void *self, sg_snap_reader *restore);
+    int (*poll)(sg_ctx *ctx, void *self, size_t budget);
+    int (*snapshot)(sg_ctx *ctx, void *self, sg_snap_writer *out);
+    void (*close)(sg_ctx *ctx, void *self);
+};
+
+/* Input formats of line sources. */
+typedef enum sg_format { SG_FORMAT_RECORDS = 0, SG_FORMAT_JSONL, SG_FORMAT_CSV } sg_format;
+/* In a source's open: the source emits lines in this format (decoded by the
+ * stream's decoder), and names them as 'origin' in messages (e.g. the file path). */
+SG_API int sg_source_set_format(sg_ctx *ctx, sg_format fmt, const char *origin);
+/* Emits one input line (without its newline) found at 1-based physical line number
+ * line_no. The engine parses it, skips blank lines, rejects malformed ones, and
+ * passes good rows to the decoder. */
+SG_API int sg_source_emit_line(sg_ctx *ctx, const void *data, size_t len, uint64_t line_no);
+
+/* The source's URI, and its query parameters ("gen:x?count=10&rate=5"). */
+SG_API const char *sg_ctx_uri(const sg_ctx *ctx);
+/* The URI's path part: "x" in "gen:x?..." or "/a/b.jsonl" in "file:/a/b.jsonl". */
+SG_API const char *sg_ctx_uri_path(const sg_ctx *ctx);
+/* SG_OK, SG_NOTFOUND (absent: *out keeps its default) or SG_EINVAL (malformed, with
+ * a message recorded for the caller to return). */
+SG_API int sg_ctx_param_i64(sg_ctx *ctx, const char *name, int64_t *out);
+SG_API int sg_ctx_param_str(sg_ctx *ctx, const char *name, const char **out);
+/* SG_EINVAL naming the first parameter not in the comma-separated list 'known'. */
+SG_API int sg_ctx_params_check(sg_ctx *ctx, const char *known);
+
+/* ---- Sinks ----------------------------------------------------------------
+ * write receives each record; for a sink with an encoder, rec->value is the encoded
+ * line including its "\n". pre_commit / commit are the two phases of a checkpoint
+ * (issue: checkpoints); finish is called at the end of input. */
+#define SG_SINK_ABI_1 1u
+struct sg_sink_def {
+    uint32_t abi;
+    const char *name;
+    size_t self_size;
+    uint32_t flags;
+    int (*open)(sg_ctx *ctx, void *self, sg_snap_reader *restore);
+    int (*write)(sg_ctx *ctx, void *self, const sg_record *rec);
+    int (*pre_commit)(sg_ctx *ctx, void *self, uint64_t checkpoint_id);
+    int (*commit)(sg_ctx *ctx, void *self, uint64_t checkpoint_id);
+    int (*finish)(sg_ctx *ctx, void *self);
+    void (*close)(sg_ctx *ctx, void *self);
+};
+/* In a sink's open: the encoder's header line (without "\n"), or NULL. */
+SG_API const char *sg_sink_header(const sg_ctx *ctx);
+
+/* ==== 9. Snapshots ======================================================= */
+
+/* Operator and source snapshots: a sequence of typed values, read back in the same
+ * order. Each put returns SG_OK or SG_ENOMEM; each get SG_OK, or SG_ESERDE when the
+ * next value is missing or of another type. Bytes read are borrowed (rule 2). */
+SG_API int sg_snap_put_u64(sg_snap_writer *w, uint64_t v);
+SG_API int sg_snap_put_i64(sg_snap_writer *w, int64_t v);
+SG_API int sg_snap_put_bytes(sg_snap_writer *w, const void *data, size_t len);
+SG_API int sg_snap_get_u64(sg_snap_reader *r, uint64_t *v);
+SG_API int sg_snap_get_i64(sg_snap_reader *r, int64_t *v);
+SG_API int sg_snap_get_bytes(sg_snap_reader *r, sg_bytes *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SANGAM_H */

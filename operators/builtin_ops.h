@@ -1,0 +1,34 @@
+/* The built-in operators and their configurations. They are written with the public
+ * API alone, as a user's custom operator would be; the graph-building calls in
+ * engine/job_ops.c put a configuration in the job and pass it as udata. */
+#ifndef SG_OPERATORS_BUILTIN_OPS_H
+#define SG_OPERATORS_BUILTIN_OPS_H
+
+#include <sangam/sangam.h>
+
+/* map, filter, flat_map and key_by: the user's function and its udata. */
+typedef struct sg_fn_config {
+    union {
+        sg_map_fn map;
+        sg_filter_fn filter;
+        sg_flat_map_fn flat_map;
+        sg_key_fn key;
+    } fn;
+    void *udata;
+} sg_fn_config;
+
+extern const sg_operator_def sg_map_op;
+extern const sg_operator_def sg_filter_op;
+extern const sg_operator_def sg_flat_map_op;
+extern const sg_operator_def sg_key_by_op;
+
+/* Keyed event-time window aggregation over panes of gcd(size, slide). */
+typedef struct sg_window_config {
+    sg_time size, slide, pane;
+    sg_aggregate_def agg;
+    void *udata;
+} sg_window_config;
+
+extern const sg_operator_def sg_window_aggregate_op;
+
+#endif

@@ -1,0 +1,265 @@
+/* The window aggregation operator through the harness: Flink's window semantics
+ * (alignment, [start, end), firing at end - 1, lateness), panes for sliding windows,
+ * keys kept apart, negative timestamps, both state backends. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sangam/harness.h>
+
+#include "operators/builtin_ops.h"
+
+/* A sum of int64 values; the result is "key start end sum" in the value. */
+static int sum_add(void *acc, const sg_record *rec, void *udata)
+{
+    int64_t v;
+    (void)udata;
+    memcpy(&v, rec->value.data, sizeof(v));
+    *(int64_t *)acc += v;
+    return SG_OK;
+}
+
+static void sum_merge(void *acc, const void *other, void *udata)
+{
+    (void)udata;
+    *(int64_t *)acc += *(const int64_t *)other;
+}
+
+typedef struct result {
+    sg_time start, end;
+    int64_t sum;
+} result;
+
+static int sum_result(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, const void *acc,
+                      void *udata)
+{
+    result r = {start, end, *(const int64_t *)acc};
+    (void)udata;
+    sg_bytes v = {&r, sizeof(r)};
+    return sg_emit(ctx, end - 1, key, v);
+}
+
+static sg_window_config config(sg_time size, sg_time slide)
+{
+    sg_window_config c = {
+        .size = size,
+        .slide = slide,
+        .agg = {.abi = SG_AGGREGATE_ABI_1, .acc_size = sizeof(int64_t), .add = sum_add,
+                .merge = sum_merge, .result = sum_result},
+    };
+    sg_time a = size, b = slide;
+    while (b) {
+        sg_time t = a % b;
+        a = b;
+        b = t;
+    }
+    c.pane = a;
+    return c;
+}
+
+static void push(sg_harness *h, const char *key, sg_time ts, int64_t v)
+{
+    sg_bytes value = {&v, sizeof(v)};
+    assert_int_equal(sg_harness_process(h, 0, ts, sg_bytes_str(key), value), SG_OK);
+}
+
+static result out(sg_harness *h, size_t i, const char *key)
+{
+    const sg_record *r = sg_harness_output(h, i);
+    result x;
+    assert_non_null(r);
+    assert_int_equal(r->key.len, strlen(key));
+    assert_memory_equal(r->key.data, key, strlen(key));
+    memcpy(&x, r->value.data, sizeof(x));
+    assert_int_equal(r->ts, x.end - 1);
+    return x;
+}
+
+static void run_tumbling_fires_at_end_minus_one(bool heap)
+{
+    sg_window_config c = config(10, 10);
+    sg_harness *h;
+    assert_int_equal((heap ? sg_harness_new_heap : sg_harness_new)(&sg_window_aggregate_op, &c, &h),
+                     SG_OK);
+    push(h, "a", 0, 1);
+    push(h, "a", 9, 2);  /* same window [0, 10) */
+    push(h, "a", 10, 4); /* next window [10, 20) */
+    push(h, "b", 3, 8);
+    assert_int_equal(sg_harness_watermark(h, 8), SG_OK);
+    assert_int_equal(sg_harness_count(h), 0);
+    assert_int_equal(sg_harness_watermark(h, 9), SG_OK); /* reaches end - 1 */
+    assert_int_equal(sg_harness_count(h), 2);
+    result a = out(h, 0, "a"), b = out(h, 1, "b");
+    assert_int_equal(a.start, 0);
+    assert_int_equal(a.end, 10);
+    assert_int_equal(a.sum, 3);
+    assert_int_equal(b.sum, 8);
+    assert_int_equal(sg_harness_output_watermark(h), 9);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 3);
+    result a2 = out(h, 2, "a");
+    assert_int_equal(a2.start, 10);
+    assert_int_equal(a2.sum, 4);
+    sg_harness_free(h);
+}
+
+static void test_tumbling_window_fires_at_end_minus_one(void **state)
+{
+    (void)state;
+    run_tumbling_fires_at_end_minus_one(false);
+}
+
+static void test_tumbling_window_on_heap_backend(void **state)
+{
+    (void)state;
+    run_tumbling_fires_at_end_minus_one(true);
+}
+
+static void test_late_records_are_dropped_and_counted(void **state)
+{
+    sg_window_config c = config(10, 10);
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    push(h, "a", 5, 1);
+    assert_int_equal(sg_harness_watermark(h, 9), SG_OK);
+    push(h, "a", 9, 100); /* window [0,10) fired: late */
+    push(h, "a", 10, 1);  /* not late */
+    assert_int_equal(sg_harness_late(h), 1);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 2);
+    assert_int_equal(out(h, 0, "a").sum, 1);
+    assert_int_equal(out(h, 1, "a").sum, 1);
+    sg_harness_free(h);
+}
+
+static void test_sliding_windows_sum_their_panes(void **state)
+{
+    /* size 10, slide 5: windows [-5,5), [0,10), [5,15), [10,20), ... */
+    sg_window_config c = config(10, 5);
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    push(h, "k", 1, 1);
+    push(h, "k", 6, 10);
+    push(h, "k", 12, 100);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    sg_time starts[] = {-5, 0, 5, 10};
+    int64_t sums[] = {1, 11, 110, 100};
+    assert_int_equal(sg_harness_count(h), 4);
+    for (int i = 0; i < 4; i++) {
+        result r = out(h, (size_t)i, "k");
+        assert_int_equal(r.start, starts[i]);
+        assert_int_equal(r.end, starts[i] + 10);
+        assert_int_equal(r.sum, sums[i]);
+    }
+    sg_harness_free(h);
+}
+
+static void test_sliding_window_with_gap_emits_only_nonempty_windows(void **state)
+{
+    /* size 6, slide 4: pane 2. Records far apart give disjoint window sets. */
+    sg_window_config c = config(6, 4);
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    push(h, "k", 5, 1);   /* windows [0,6) and [4,10) */
+    push(h, "k", 100, 2); /* windows [96,102) and [100,106) */
+    assert_int_equal(sg_harness_watermark(h, 50), SG_OK);
+    assert_int_equal(sg_harness_count(h), 2);
+    assert_int_equal(out(h, 0, "k").start, 0);
+    assert_int_equal(out(h, 1, "k").start, 4);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 4);
+    assert_int_equal(out(h, 2, "k").start, 96);
+    assert_int_equal(out(h, 3, "k").start, 100);
+    assert_int_equal(out(h, 3, "k").sum, 2);
+    sg_harness_free(h);
+}
+
+static void test_record_into_partly_fired_sliding_windows_counts_in_open_ones(void **state)
+{
+    /* size 10, slide 5. ts 7 belongs to [0,10) and [5,15). */
+    sg_window_config c = config(10, 5);
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    push(h, "k", 1, 1);
+    assert_int_equal(sg_harness_watermark(h, 9), SG_OK); /* [-5,5) and [0,10) fire */
+    assert_int_equal(sg_harness_count(h), 2);
+    push(h, "k", 7, 10); /* [0,10) has fired; [5,15) is open */
+    assert_int_equal(sg_harness_late(h), 0);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 3);
+    result r = out(h, 2, "k");
+    assert_int_equal(r.start, 5);
+    assert_int_equal(r.sum, 10);
+    sg_harness_free(h);
+}
+
+static void test_negative_timestamps_align_to_the_epoch(void **state)
+{
+    sg_window_config c = config(10, 10);
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    push(h, "k", -1, 1);
+    push(h, "k", -10, 2);
+    push(h, "k", -11, 4);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 2);
+    result a = out(h, 0, "k"), b = out(h, 1, "k");
+    assert_int_equal(a.start, -20);
+    assert_int_equal(a.sum, 4);
+    assert_int_equal(b.start, -10);
+    assert_int_equal(b.end, 0);
+    assert_int_equal(b.sum, 3);
+    sg_harness_free(h);
+}
+
+static void test_many_keys_with_small_cache_spill_and_stay_correct(void **state)
+{
+    /* The harness runs RocksDB with the default cache; many keys over many windows
+     * exercise the state layer's lookups; every window's sum must be exact. */
+    sg_window_config c = config(100, 100);
+    sg_harness *h;
+    char key[16];
+    (void)state;
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    for (int w = 0; w < 5; w++)
+        for (int k = 0; k < 2000; k++) {
+            snprintf(key, sizeof(key), "k%d", k);
+            push(h, key, w * 100 + k % 100, k);
+        }
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 10000);
+    for (size_t i = 0; i < 10000; i++) {
+        const sg_record *r = sg_harness_output(h, i);
+        result x;
+        memcpy(&x, r->value.data, sizeof(x));
+        int k = atoi((const char *)r->key.data + 1);
+        assert_int_equal(x.sum, k);
+    }
+    sg_harness_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tumbling_window_fires_at_end_minus_one),
+        cmocka_unit_test(test_tumbling_window_on_heap_backend),
+        cmocka_unit_test(test_late_records_are_dropped_and_counted),
+        cmocka_unit_test(test_sliding_windows_sum_their_panes),
+        cmocka_unit_test(test_sliding_window_with_gap_emits_only_nonempty_windows),
+        cmocka_unit_test(test_record_into_partly_fired_sliding_windows_counts_in_open_ones),
+        cmocka_unit_test(test_negative_timestamps_align_to_the_epoch),
+        cmocka_unit_test(test_many_keys_with_small_cache_spill_and_stay_correct),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
