@@ -48,8 +48,7 @@ static inline size_t sg__state_key_len(size_t klen)
     return klen + SG__STATE_KEY_EXTRA;
 }
 
-static inline void sg__state_key_encode(unsigned char *dst, uint16_t kg, sg_bytes key,
-                                        int64_t ns)
+static inline void sg__state_key_encode(unsigned char *dst, uint16_t kg, sg_bytes key, int64_t ns)
 {
     uint64_t u = (uint64_t)ns ^ ((uint64_t)1 << 63);
     dst[0] = (unsigned char)(kg >> 8);
@@ -85,7 +84,7 @@ typedef struct sg__state_backend sg__state_backend; /* each implementation's own
 /* One operation of a write batch. key is encoded as above; both are [borrowed]. */
 typedef struct sg__state_write {
     uint32_t cf;
-    bool del;     /* a delete; val is ignored */
+    bool del; /* a delete; val is ignored */
     sg_bytes key;
     sg_bytes val;
 } sg__state_write;
@@ -116,8 +115,7 @@ typedef struct sg__state_ops {
      * and the cache keeps the batch's entries dirty for a retry. */
     int (*apply)(sg__state_backend *b, const sg__state_write *w, size_t n);
     /* Visits the entries of cf whose key starts with key group kg, in key order. */
-    int (*iter_kg)(sg__state_backend *b, uint32_t cf, uint16_t kg, sg__state_iter_fn fn,
-                   void *ud);
+    int (*iter_kg)(sg__state_backend *b, uint32_t cf, uint16_t kg, sg__state_iter_fn fn, void *ud);
     const char *(*errmsg)(const sg__state_backend *b);
     void (*close)(sg__state_backend *b); /* NULL is a no-op */
 } sg__state_ops;

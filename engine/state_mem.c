@@ -55,8 +55,8 @@ static size_t find_slot(const mem_cf *cf, sg_bytes key, uint64_t h)
 {
     for (size_t i = h & cf->mask;; i = (i + 1) & cf->mask) {
         const mem_item *it = cf->slots[i];
-        if (!it || (it->hash == h && it->klen == key.len &&
-                    memcmp(it->data, key.data, key.len) == 0))
+        if (!it ||
+            (it->hash == h && it->klen == key.len && memcmp(it->data, key.data, key.len) == 0))
             return i;
     }
 }
@@ -97,8 +97,7 @@ static void mem_close(sg__state_backend *b)
     sg_free(b);
 }
 
-static int mem_open(const sg__kv_config *cfg, sg__state_backend **out, char *err,
-                    size_t errlen)
+static int mem_open(const sg__kv_config *cfg, sg__state_backend **out, char *err, size_t errlen)
 {
     SG_UNUSED(cfg);
     *out = sg_calloc(1, sizeof(**out));

@@ -84,7 +84,7 @@ static rocksdb_options_t *make_options(void)
      * miss (the key is new); the bloom filter answers those without touching blocks. */
     rocksdb_block_based_options_set_filter_policy(
         table, rocksdb_filterpolicy_create_bloom(BLOOM_BITS_PER_KEY)); /* table owns it */
-    rocksdb_options_set_block_based_table_factory(opts, table);      /* copies table */
+    rocksdb_options_set_block_based_table_factory(opts, table);        /* copies table */
     rocksdb_block_based_options_destroy(table);
     rocksdb_options_set_create_if_missing(opts, 1);
     rocksdb_options_set_create_missing_column_families(opts, 1);
@@ -169,8 +169,7 @@ static void rdb_close(sg__state_backend *b)
     sg_free(b);
 }
 
-static int rdb_open(const sg__kv_config *cfg, sg__state_backend **out, char *err,
-                    size_t errlen)
+static int rdb_open(const sg__kv_config *cfg, sg__state_backend **out, char *err, size_t errlen)
 {
     *out = NULL;
     if (!cfg->dir || !*cfg->dir) {
@@ -219,8 +218,7 @@ static int rdb_declare(sg__state_backend *b, const char *name, uint32_t *cf, boo
         }
     }
     char *rerr = NULL;
-    rocksdb_column_family_handle_t *h = rocksdb_create_column_family(b->db, b->opts, name,
-                                                                     &rerr);
+    rocksdb_column_family_handle_t *h = rocksdb_create_column_family(b->db, b->opts, name, &rerr);
     if (rerr)
         return fail(b, "cannot create column family", rerr);
     int rc = add_cf(b, name, h, false);

@@ -105,7 +105,7 @@ static void put_str(sg__kv *kv, uint32_t id, uint16_t kg, const char *key, int64
 }
 
 static void check_str(sg__kv *kv, uint32_t id, uint16_t kg, const char *key, int64_t ns,
-                       const char *val)
+                      const char *val)
 {
     sg_bytes out = {NULL, 0};
     int rc = sg__kv_get(kv, id, kg, sg_bytes_str(key), ns, &out);
@@ -174,9 +174,9 @@ static void put_value(sg__kv *kv, uint32_t id, uint32_t i, uint32_t salt)
     unsigned char val[6000];
     size_t len = value_len(i);
     make_value(val, i, salt, len);
-    assert_int_equal(sg__kv_put(kv, id, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i), i,
-                                bytes(val, len)),
-                     SG_OK);
+    assert_int_equal(
+        sg__kv_put(kv, id, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i), i, bytes(val, len)),
+        SG_OK);
 }
 
 typedef struct collected {
@@ -348,8 +348,7 @@ static void test_eviction_keeps_every_value(void **state)
             *ref_u64(kv, cnt, 1, key_of(kb, sizeof(kb), i), 0, NULL) += i + 1;
     for (uint32_t i = 0; i < 1000; i++) {
         bool created = true;
-        assert_int_equal(*ref_u64(kv, cnt, 1, key_of(kb, sizeof(kb), i), 0, &created),
-                         3 * (i + 1));
+        assert_int_equal(*ref_u64(kv, cnt, 1, key_of(kb, sizeof(kb), i), 0, &created), 3 * (i + 1));
         assert_false(created);
     }
     /* Rewrites and deletes of evicted entries. */
@@ -362,9 +361,9 @@ static void test_eviction_keeps_every_value(void **state)
         for (uint32_t i = 0; i < n; i++) {
             if (i % 3 == 0) {
                 sg_bytes out;
-                assert_int_equal(sg__kv_get(kv, s1, (uint16_t)(i % 128),
-                                            key_of(kb, sizeof(kb), i), i, &out),
-                                 SG_NOTFOUND);
+                assert_int_equal(
+                    sg__kv_get(kv, s1, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i), i, &out),
+                    SG_NOTFOUND);
             } else {
                 check_value(kv, s1, i, i % 3 == 1 ? 7 : 1);
             }
@@ -407,8 +406,7 @@ static void test_flush_close_reopen_reads_values_back(void **state)
         check_value(kv, s, i, 5);
     for (uint32_t i = 0; i < 100; i++) {
         bool created = true;
-        assert_int_equal(*ref_u64(kv, c, 2, key_of(kb, sizeof(kb), i), -1000, &created),
-                         1000 + i);
+        assert_int_equal(*ref_u64(kv, c, 2, key_of(kb, sizeof(kb), i), -1000, &created), 1000 + i);
         assert_false(created);
     }
     /* The state that held nothing on disk still answers misses without a read. */
@@ -433,20 +431,19 @@ static void test_no_backend_calls_while_nothing_spilled(void **state)
     for (uint32_t i = 0; i < n; i++) {
         sg_bytes out;
         uint64_t v;
-        assert_int_equal(sg__kv_get(kv, s, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i),
-                                    60000, &out),
-                         SG_OK);
+        assert_int_equal(
+            sg__kv_get(kv, s, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i), 60000, &out), SG_OK);
         memcpy(&v, out.data, sizeof(v));
         assert_int_equal(v, 5);
         /* Absent entries: a different window. */
-        assert_int_equal(sg__kv_get(kv, s, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i),
-                                    120000, &out),
-                         SG_NOTFOUND);
+        assert_int_equal(
+            sg__kv_get(kv, s, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i), 120000, &out),
+            SG_NOTFOUND);
     }
     /* The window fires: its entries are deleted without ever reaching the backend. */
     for (uint32_t i = 0; i < n; i++)
-        assert_int_equal(
-            sg__kv_del(kv, s, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i), 60000), SG_OK);
+        assert_int_equal(sg__kv_del(kv, s, (uint16_t)(i % 128), key_of(kb, sizeof(kb), i), 60000),
+                         SG_OK);
     assert_int_equal(sg__kv_flush(kv), SG_OK);
     sg__kv_stats st;
     sg__kv_get_stats(kv, &st);
@@ -490,8 +487,7 @@ static void test_deletes_of_flushed_entries_reach_the_backend(void **state)
     uint32_t s = declare(kv, "s");
     char kb[32];
     for (uint32_t i = 0; i < 100; i++)
-        assert_int_equal(sg__kv_put(kv, s, 4, key_of(kb, sizeof(kb), i), 0, bytes("v", 1)),
-                         SG_OK);
+        assert_int_equal(sg__kv_put(kv, s, 4, key_of(kb, sizeof(kb), i), 0, bytes("v", 1)), SG_OK);
     assert_int_equal(sg__kv_flush(kv), SG_OK);
     for (uint32_t i = 0; i < 100; i += 2)
         assert_int_equal(sg__kv_del(kv, s, 4, key_of(kb, sizeof(kb), i), 0), SG_OK);
@@ -683,13 +679,12 @@ static uint64_t rng_next(uint64_t *s)
     return *s;
 }
 
-static void check_model_entry(sg__kv *kv, const uint32_t *ids, const model *m, int st, int k,
-                              int n)
+static void check_model_entry(sg__kv *kv, const uint32_t *ids, const model *m, int st, int k, int n)
 {
     char kb[32];
     sg_bytes out;
-    int rc = sg__kv_get(kv, ids[st], (uint16_t)(k % 5), key_of(kb, sizeof(kb), (uint32_t)k),
-                        n - 1, &out);
+    int rc = sg__kv_get(kv, ids[st], (uint16_t)(k % 5), key_of(kb, sizeof(kb), (uint32_t)k), n - 1,
+                        &out);
     if (!m->present[st][k][n]) {
         if (rc != SG_NOTFOUND)
             fail_msg("model %d/%d/%d should be absent: %s", st, k, n, sg_err_name(rc));
@@ -772,9 +767,12 @@ static void test_random_ops_match_a_model(void **state)
     random_walk(f, 1000, 777);
 }
 
-#define BOTH(f)                                          \
+/* Every behaviour once per backend. */
+// clang-format off
+#define BOTH(f) \
     {#f "(rocksdb)", f, setup, teardown, &rocksdb_backend}, \
-        {#f "(heap)", f, setup, teardown, &heap_backend}
+    {#f "(heap)", f, setup, teardown, &heap_backend}
+// clang-format on
 
 int main(void)
 {
