@@ -74,7 +74,8 @@ static void print_summary(const sg__run_stats *st)
 {
     double rate = st->wall_s > 0 ? (double)st->read / st->wall_s : 0;
     fprintf(stderr,
-            "sangam: done in %.2f s\n"
+            "sangam: done\n"
+            "  wall time           %.2f s\n"
             "  records read        %llu\n"
             "  bad records         %llu\n"
             "  late records dropped %llu\n"

@@ -86,7 +86,8 @@ int sg__kv_del(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t ns);
 int sg__kv_flush(sg__kv *kv);
 
 /* Visits every entry of one state in one key group, in backend key order (key bytes,
- * then namespace numerically). Flushes first, so the visit sees every write made so
+ * then namespace numerically; state_backend.h says how keys that prefix one another
+ * interleave). Flushes first, so the visit sees every write made so
  * far. fn must not call the kv; its bytes are valid during the call only. A non-zero
  * return from fn stops the visit and is returned. For snapshots, rescaling and tests;
  * not a hot path. */

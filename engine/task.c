@@ -341,10 +341,10 @@ int sg__subtask_run(sg__subtask *t)
 
 bool sg__subtask_ready(sg__subtask *t)
 {
-    for (int i = 0; i < t->n_over; i++)
-        if (!sg__ring_full(&t->over[i].chan->data))
-            return true;
-    if (t->n_over || t->finished)
+    /* Overflow drains in order: only the first batch's channel matters. */
+    if (t->n_over)
+        return !sg__ring_full(&t->over[0].chan->data);
+    if (t->finished)
         return false;
     if (t->is_source)
         return !t->again;

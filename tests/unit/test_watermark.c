@@ -1,0 +1,167 @@
+/* Watermarks end to end through the runtime: bounded out-of-orderness as Flink's
+ * (wm = max ts - delay - 1, never decreasing), the minimum over inputs, the final
+ * watermark at the end of input, and the per-record watermark operators see. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "engine/job.h"
+#include "engine/runtime.h"
+
+#define N 3000
+#define DELAY 5
+
+/* gen:seq?step=S&shuffle=1: N records with ts = i * step (optionally swapped in
+ * pairs, for bounded disorder); the value says which generator made it. */
+typedef struct seq_source {
+    int64_t i, step, shuffle;
+} seq_source;
+
+static int seq_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
+{
+    seq_source *s = self;
+    (void)restore;
+    s->step = 1;
+    sg_ctx_param_i64(ctx, "step", &s->step);
+    sg_ctx_param_i64(ctx, "shuffle", &s->shuffle);
+    return SG_OK;
+}
+
+static int seq_poll(sg_ctx *ctx, void *self, size_t budget)
+{
+    seq_source *s = self;
+    for (; budget > 0 && s->i < N; budget--, s->i++) {
+        int64_t k = s->i;
+        if (s->shuffle)
+            k ^= 1; /* 1, 0, 3, 2, ...: each pair out of order */
+        sg_bytes key = {0}, value = {&s->step, sizeof(s->step)};
+        int rc = sg_emit(ctx, k * s->step, key, value);
+        if (rc < 0)
+            return rc;
+    }
+    return s->i < N ? SG_OK : SG_EOF;
+}
+
+static const sg_source_def seq_def = {
+    .abi = SG_SOURCE_ABI_1, .name = "seq", .self_size = sizeof(seq_source),
+    .open = seq_open, .poll = seq_poll,
+};
+
+/* What the probe operator saw. One instance (parallelism 1), so no locking. */
+typedef struct probe {
+    sg_time max_seen[2];   /* per generator step 1 / 10 */
+    int64_t count[2];
+    int64_t bad_record_wm; /* records whose sg_ctx_watermark was not as expected */
+    sg_time last_wm;
+    int64_t wm_calls, decreasing, early_over_slow;
+    bool single;           /* one in-order source: check the exact per-record watermark */
+    sg_time prev_ts;
+} probe;
+
+static int probe_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
+{
+    probe *p = sg_ctx_udata(ctx);
+    int64_t step;
+    (void)self;
+    (void)port;
+    memcpy(&step, rec->value.data, sizeof(step));
+    int g = step == 1 ? 0 : 1;
+    if (p->single) {
+        /* The watermark before this record: the previous max ts - delay - 1. */
+        sg_time want = p->count[g] == 0 ? SG_TIME_MIN : p->max_seen[g] - DELAY - 1;
+        if (sg_ctx_watermark(ctx) != want)
+            p->bad_record_wm++;
+    }
+    if (rec->ts > p->max_seen[g] || p->count[g] == 0)
+        p->max_seen[g] = rec->ts;
+    p->count[g]++;
+    return SG_OK;
+}
+
+static int probe_watermark(sg_ctx *ctx, void *self, sg_time wm)
+{
+    probe *p = sg_ctx_udata(ctx);
+    (void)self;
+    p->wm_calls++;
+    if (wm <= p->last_wm)
+        p->decreasing++;
+    /* While the slow generator (ts up to N - 1) is alive the minimum holds the
+     * watermark at or below its bound; only its end can lift it. */
+    if (!p->single && wm != SG_TIME_MAX && wm > N - 1 - DELAY - 1 && p->count[0] < N)
+        p->early_over_slow++;
+    p->last_wm = wm;
+    return SG_OK;
+}
+
+static const sg_operator_def probe_def = {
+    .abi = SG_OPERATOR_ABI_1, .name = "probe", .n_inputs = 1,
+    .process = probe_process, .on_watermark = probe_watermark,
+};
+
+static void run(sg_job *job, int workers)
+{
+    char err[512] = "";
+    sg__run_config cfg = {.workers = workers, .backend = SG__KV_HEAP, .report_bad = 0};
+    sg__run_stats st;
+    int rc = sg__runtime_run(job, &cfg, &st, err, sizeof(err));
+    if (rc < 0)
+        fail_msg("run failed: %s", err);
+}
+
+static void test_watermark_is_max_ts_minus_delay_minus_one_per_record(void **state)
+{
+    probe p = {.single = true, .last_wm = SG_TIME_MIN};
+    (void)state;
+    sg_job *job = sg__job_new(1, 2);
+    assert_int_equal(sg_job_register_generator(job, "seq", &seq_def), SG_OK);
+    sg_stream *s = sg_stream_watermarks(sg_job_source(job, "src", "gen:seq?step=1&shuffle=1", NULL),
+                                        DELAY);
+    sg_stream *o = sg_stream_set_parallelism(sg_stream_process(s, &probe_def, &p), 1);
+    assert_int_equal(sg_stream_sink(o, "out", "null:", NULL), SG_OK);
+    run(job, 2);
+    assert_int_equal(p.count[0], N);
+    assert_int_equal(p.bad_record_wm, 0);
+    assert_int_equal(p.decreasing, 0);
+    assert_true(p.wm_calls >= 2);
+    assert_int_equal(p.last_wm, SG_TIME_MAX); /* the end of input */
+    sg__job_free(job);
+}
+
+static void test_union_watermark_is_the_minimum_of_its_inputs(void **state)
+{
+    probe p = {.last_wm = SG_TIME_MIN};
+    (void)state;
+    for (int workers = 1; workers <= 2; workers++) {
+        memset(&p, 0, sizeof(p));
+        p.last_wm = SG_TIME_MIN;
+        sg_job *job = sg__job_new(1, workers);
+        assert_int_equal(sg_job_register_generator(job, "seq", &seq_def), SG_OK);
+        sg_stream *slow = sg_stream_watermarks(sg_job_source(job, "slow", "gen:seq?step=1", NULL),
+                                               DELAY);
+        sg_stream *fast = sg_stream_watermarks(sg_job_source(job, "fast", "gen:seq?step=10", NULL),
+                                               DELAY);
+        sg_stream *both = sg_stream_union(slow, fast);
+        sg_stream *o = sg_stream_set_parallelism(sg_stream_process(both, &probe_def, &p), 1);
+        assert_int_equal(sg_stream_sink(o, "out", "null:", NULL), SG_OK);
+        run(job, workers);
+        assert_int_equal(p.count[0], N);
+        assert_int_equal(p.count[1], N);
+        assert_int_equal(p.decreasing, 0);
+        assert_int_equal(p.early_over_slow, 0);
+        assert_int_equal(p.last_wm, SG_TIME_MAX);
+        sg__job_free(job);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_watermark_is_max_ts_minus_delay_minus_one_per_record),
+        cmocka_unit_test(test_union_watermark_is_the_minimum_of_its_inputs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
