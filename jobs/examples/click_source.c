@@ -50,9 +50,9 @@ static int cs_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
         (rc = sg_ctx_param_i64(ctx, "disorder", &cs->disorder)) < 0)
         return rc;
     /* These bounds keep every event time computation far from int64 overflow. */
-    if (count < 0 || count > INT64_C(1000000000000) || cs->rate < 1 ||
-        cs->rate > 1000000000 || cs->users < 1 || cs->bots < 0 || cs->start < 0 ||
-        cs->start > INT64_C(100000000000000) || cs->disorder < 0 || cs->disorder > 1000000000)
+    if (count < 0 || count > INT64_C(1000000000000) || cs->rate < 1 || cs->rate > 1000000000 ||
+        cs->users < 1 || cs->bots < 0 || cs->start < 0 || cs->start > INT64_C(100000000000000) ||
+        cs->disorder < 0 || cs->disorder > 1000000000)
         return sg_ctx_errorf(ctx, SG_EINVAL,
                              "%s: need count in 0..1e12, rate in 1..1e9, users >= 1, "
                              "bots >= 0, start in 0..1e14 and disorder in 0..1e9 (ms)",
@@ -72,10 +72,9 @@ static int cs_poll(sg_ctx *ctx, void *self, size_t budget)
                      (int64_t)((h >> 32) % (uint64_t)(cs->disorder + 1));
         bool bot = cs->bots > 0 && h % 5 == 0;
         uint64_t who = (h >> 8) % (uint64_t)(bot ? cs->bots : cs->users);
-        int len = snprintf(cs->line, sizeof(cs->line),
-                           "{\"ts\": %lld, \"user\": \"%s%llu\", \"page\": \"/p%u\"}",
-                           (long long)ts, bot ? "bot" : "u", (unsigned long long)who,
-                           (unsigned)((h >> 20) % 20));
+        int len = snprintf(
+            cs->line, sizeof(cs->line), "{\"ts\": %lld, \"user\": \"%s%llu\", \"page\": \"/p%u\"}",
+            (long long)ts, bot ? "bot" : "u", (unsigned long long)who, (unsigned)((h >> 20) % 20));
         int rc = sg_source_emit_line(ctx, cs->line, (size_t)len, i + 1);
         if (rc < 0)
             return rc;

@@ -69,14 +69,11 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
     const char *input = NULL, *output = NULL;
     int64_t window_ms = 60000, threshold = 100, max_delay_ms = 5000;
     sg_option opts[] = {
-        {"input", SG_OPT_STR, &input, "clicks: file:PATH.jsonl or gen:clicks?count=N&...", true,
-         0},
+        {"input", SG_OPT_STR, &input, "clicks: file:PATH.jsonl or gen:clicks?count=N&...", true, 0},
         {"output", SG_OPT_STR, &output, "alerts: file:PATH.csv (or null:)", true, 0},
         {"window-ms", SG_OPT_I64, &window_ms, "tumbling window size", false, 1},
-        {"threshold", SG_OPT_I64, &threshold, "clicks per user and window that alert", false,
-         1},
-        {"max-delay-ms", SG_OPT_I64, &max_delay_ms, "watermark delay (out-of-orderness)", false,
-         0},
+        {"threshold", SG_OPT_I64, &threshold, "clicks per user and window that alert", false, 1},
+        {"max-delay-ms", SG_OPT_I64, &max_delay_ms, "watermark delay (out-of-orderness)", false, 0},
     };
     int rc = sg_job_parse_options(job,
                                   "examples: alert when a user's clicks in a tumbling window "

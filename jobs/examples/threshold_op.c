@@ -44,7 +44,7 @@ static int th_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
     }
     r = rec->ts % w;
     end = rec->ts - (r < 0 ? r + w : r) + w; /* floor, right for negative times too */
-    if (end - 1 <= sg_ctx_watermark(ctx)) { /* the window has closed (or is closing) */
+    if (end - 1 <= sg_ctx_watermark(ctx)) {  /* the window has closed (or is closing) */
         sg_ctx_count_late(ctx, 1);
         return SG_OK;
     }
