@@ -34,7 +34,7 @@ void sg__batch_reset(sg__batch *b)
     b->used = 0;
 }
 
-int sg__batch_add(sg__batch *b, const sg_record *rec, sg_time wm)
+int sg__batch_add(sg__batch *b, const sg_record *rec, sg_time wm, int32_t kg)
 {
     size_t need = rec->key.len + rec->value.len;
     if (b->n == SG__BATCH_RECS)
@@ -55,6 +55,7 @@ int sg__batch_add(sg__batch *b, const sg_record *rec, sg_time wm)
     sg__brec *r = &b->recs[b->n++];
     r->ts = rec->ts;
     r->wm = wm;
+    r->kg = kg;
     r->key_off = (uint32_t)b->used;
     r->key_len = (uint32_t)rec->key.len;
     if (rec->key.len)

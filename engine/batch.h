@@ -23,6 +23,7 @@ typedef struct sg__brec {
     sg_time wm; /* the watermark its source had announced before it (see ctx.h) */
     uint32_t key_off, key_len;
     uint32_t val_off, val_len;
+    int32_t kg; /* the key group when a hash exchange computed it, else -1 */
 } sg__brec;
 
 typedef struct sg__batch {
@@ -39,7 +40,7 @@ void sg__batch_free(sg__batch *b);
 void sg__batch_reset(sg__batch *b);
 /* Appends a copy of rec. Returns SG_OK, SG_AGAIN when the batch is full (rec is not
  * added; send the batch and retry on a fresh one), or SG_ENOMEM. */
-int sg__batch_add(sg__batch *b, const sg_record *rec, sg_time wm);
+int sg__batch_add(sg__batch *b, const sg_record *rec, sg_time wm, int32_t kg);
 /* Record i, and the source watermark that travels with it (NULL: not wanted). */
 void sg__batch_get(const sg__batch *b, uint32_t i, sg_record *out, sg_time *wm);
 

@@ -59,6 +59,7 @@ void sg__inst_init(sg_ctx *c)
     memset(c, 0, sizeof(*c));
     c->own_rec_wm = SG_TIME_MIN;
     c->rec_wm = &c->own_rec_wm; /* a task points its chain at one shared value */
+    c->kg_hint = -1;
     c->wm_delay = -1;
     c->wm = SG_TIME_MIN;
     c->max_ts = SG_TIME_MIN;
@@ -183,7 +184,8 @@ int sg__inst_process(sg_ctx *c, int port, const sg_record *rec)
     case SG__INST_OP:
         if (c->keyed) {
             c->key = rec->key;
-            c->kg = sg__key_group(rec->key);
+            c->kg = c->kg_hint >= 0 ? (uint16_t)c->kg_hint : sg__key_group(rec->key);
+            c->kg_hint = -1;
         }
         rc = c->op->process(c, c->self, port, rec);
         break;

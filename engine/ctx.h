@@ -62,6 +62,7 @@ struct sg_ctx {
     bool keyed;
     sg_bytes key;
     uint16_t kg;
+    int32_t kg_hint; /* the next record's key group if known (from the exchange), else -1 */
     char *state_dir; /* where this instance's RocksDB lives (owned) */
     sg__kv_backend backend;
     size_t cache_entries;

@@ -100,15 +100,18 @@ static int send_control(sg__subtask *t, sg__batch_kind kind, sg_time wm)
 static int route(sg__subtask *t, sg__output *o, const sg_record *rec)
 {
     int k = 0;
-    if (o->kind == SG__XCHG_HASH)
-        k = sg__kg_subtask(sg__key_group(rec->key), o->n);
+    int32_t kg = -1;
+    if (o->kind == SG__XCHG_HASH) {
+        kg = sg__key_group(rec->key);
+        k = sg__kg_subtask((uint16_t)kg, o->n);
+    }
     else if (o->kind == SG__XCHG_REBALANCE)
         k = o->rr;
     for (;;) {
         sg__batch *b = o->pending[k];
         if (!b && !(b = o->pending[k] = sg__chan_take_free(o->chans[k])))
             return SG_ENOMEM;
-        int rc = sg__batch_add(b, rec, t->rec_wm);
+        int rc = sg__batch_add(b, rec, t->rec_wm, kg);
         if (rc != SG_AGAIN)
             return rc;
         o->pending[k] = NULL;
@@ -264,6 +267,7 @@ static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)
         for (uint32_t i = 0; i < b->n && rc >= 0; i++) {
             sg_record rec;
             sg__batch_get(b, i, &rec, &t->rec_wm);
+            t->chain[0].kg_hint = b->recs[i].kg; /* spares the keyed head a rehash */
             rc = sg__inst_process(&t->chain[0], in->port, &rec);
         }
         return rc;

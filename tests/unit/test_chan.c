@@ -47,7 +47,7 @@ static void test_batch_copies_records_and_fills_up(void **state)
     sg__batch *b = sg__batch_new();
     sg_record rec = {42, sg_bytes_str("key"), sg_bytes_str("value")}, out;
     (void)state;
-    assert_int_equal(sg__batch_add(b, &rec, 7), SG_OK);
+    assert_int_equal(sg__batch_add(b, &rec, 7, -1), SG_OK);
     sg_time wm;
     sg__batch_get(b, 0, &out, &wm);
     assert_int_equal(wm, 7);
@@ -56,17 +56,17 @@ static void test_batch_copies_records_and_fills_up(void **state)
     assert_memory_equal(out.key.data, "key", 3);
     assert_memory_equal(out.value.data, "value", 5);
     int n = 1;
-    while (sg__batch_add(b, &rec, 7) == SG_OK)
+    while (sg__batch_add(b, &rec, 7, -1) == SG_OK)
         n++;
     assert_int_equal(n, SG__BATCH_RECS);
     sg__batch_reset(b);
     /* A record larger than the arena gets a grown arena in an empty batch only. */
     static char big[SG__BATCH_ARENA * 2];
     sg_record huge = {1, {NULL, 0}, {big, sizeof(big)}};
-    assert_int_equal(sg__batch_add(b, &rec, 7), SG_OK);
-    assert_int_equal(sg__batch_add(b, &huge, 7), SG_AGAIN);
+    assert_int_equal(sg__batch_add(b, &rec, 7, -1), SG_OK);
+    assert_int_equal(sg__batch_add(b, &huge, 7, -1), SG_AGAIN);
     sg__batch_reset(b);
-    assert_int_equal(sg__batch_add(b, &huge, 7), SG_OK);
+    assert_int_equal(sg__batch_add(b, &huge, 7, -1), SG_OK);
     sg__batch_free(b);
 }
 
