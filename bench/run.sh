@@ -66,17 +66,25 @@ WORKLOADS=(trending_words keycount)
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-RAW=$TMP/raw.tsv # workload workers round wall read out evs peak_mib user sys load1
+RAW=$TMP/raw.tsv # workload workers round wall read out evs peak_mib user sys others steal real
+HZ=$(getconf CLK_TCK 2>/dev/null || echo 100)
 : >"$RAW"
 
 engine_cmd() { # workers -> the engine part of the command line
     echo "${BUILD#"$ROOT"/}/sangam run --parallelism $1 --workers $1 --no-progress"
 }
 
-# Runs one workload once; appends a row to RAW.
+# The machine's busy CPU ticks (user, nice, system, irq, softirq) and steal ticks.
+cpu_ticks() {
+    awk '/^cpu / { print $2 + $3 + $4 + $7 + $8, $9 }' /proc/stat
+}
+
+# Runs one workload once; appends a row to RAW. Besides the engine's figures it
+# records how many cores other processes kept busy during the run (the machine's busy
+# CPU time minus ours, over the wall time) and the hypervisor's steal: the noise.
 run_one() {
-    local wl=$1 w=$2 round=$3 load1 cmd
-    read -r load1 _ </proc/loadavg
+    local wl=$1 w=$2 round=$3 cmd busy0 steal0 busy1 steal1
+    read -r busy0 steal0 < <(cpu_ticks)
     cmd="$(engine_cmd "$w") ${JOB_ARGS[$wl]}"
     # shellcheck disable=SC2086 # the command is split into words on purpose
     if ! { TIMEFORMAT='%R %U %S'; time (cd "$ROOT" && $cmd 2>"$TMP/err" >/dev/null); } \
@@ -85,9 +93,11 @@ run_one() {
         cat "$TMP/err" >&2
         exit 1
     fi
-    awk -v wl="$wl" -v w="$w" -v r="$round" -v load1="$load1" \
-        -v times="$(tail -n 1 "$TMP/time")" '
-        /^sangam: done in/     { wall = $4 }
+    read -r busy1 steal1 < <(cpu_ticks)
+    awk -v wl="$wl" -v w="$w" -v r="$round" -v hz="$HZ" -v busy=$((busy1 - busy0)) \
+        -v steal=$((steal1 - steal0)) -v times="$(tail -n 1 "$TMP/time")" '
+        /^sangam: done in/     { wall = $4 } # the summary before 2026-11-25
+        /^  wall time/         { wall = $3 }
         /^  records read/      { read = $3 }
         /^  output records/    { out = $3 }
         /^  events\/s/         { evs = $2 }
@@ -98,10 +108,13 @@ run_one() {
                 exit 1
             }
             split(times, t, " ")
-            printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", wl, w, r, wall, read, out,
-                   evs, peak, t[2], t[3], load1
+            others = t[1] > 0 ? (busy / hz - t[2] - t[3]) / t[1] : 0
+            if (others < 0) others = 0 # tick rounding
+            stealc = t[1] > 0 ? steal / hz / t[1] : 0
+            printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%.2f\t%s\n", wl, w, r, wall, read, out,
+                   evs, peak, t[2], t[3], others, stealc, t[1]
         }' "$TMP/err" >>"$RAW"
-    tail -n 1 "$RAW" | awk -F'\t' '{ printf "  %-15s %d worker(s) round %d: %10.0f events/s, %6.1f MiB, %.2f s, cpu %.2f s, load %s\n", $1, $2, $3, $7, $8, $4, $9 + $10, $11 }' >&2
+    tail -n 1 "$RAW" | awk -F'\t' '{ printf "  %-15s %d worker(s) round %d: %10.0f events/s, %6.1f MiB, %.2f s, cpu %.2f s, others %.2f cores\n", $1, $2, $3, $7, $8, $4, $9 + $10, $11 }' >&2
 }
 
 echo "bench/run.sh: $RUNS rounds; trending_words $TW_COUNT posts, keycount $KC_COUNT events" >&2
@@ -151,8 +164,8 @@ awk -F'\t' '
         evs[k] = evs[k] " " $7; peak[k] = peak[k] " " $8; wall[k] = wall[k] " " $4
         cpu = $9 + $10
         cpus[k] = cpus[k] " " cpu; epc[k] = epc[k] " " (cpu > 0 ? $5 / cpu : 0)
-        util[k] = util[k] " " ($4 > 0 ? cpu / $4 : 0)
-        out[k] = $6; read[k] = $5; load[k] = load[k] " " $11
+        util[k] = util[k] " " ($13 > 0 ? cpu / $13 : 0) # over the whole process
+        out[k] = $6; read[k] = $5; others[k] = others[k] " " $11; steal[k] = steal[k] " " $12
         byround[$1 SUBSEP $2 SUBSEP $3] = $7
         if ($3 > rounds) rounds = $3
     }
@@ -162,20 +175,23 @@ awk -F'\t' '
             m_evs = med(evs[k]); lo_evs = lo; hi_evs = hi
             m_peak = med(peak[k]); lo_peak = lo; hi_peak = hi
             m_wall = med(wall[k]); m_epc = med(epc[k]); lo_epc = lo; hi_epc = hi
-            m_util = med(util[k]); m_load = med(load[k]); lo_load = lo; hi_load = hi
+            m_util = med(util[k]); m_oth = med(others[k]); lo_oth = lo; hi_oth = hi
+            m_steal = med(steal[k])
             ratios = ""
             for (r = 1; r <= rounds; r++)
                 if (byround[wl SUBSEP 1 SUBSEP r] > 0)
                     ratios = ratios " " byround[wl SUBSEP w SUBSEP r] / byround[wl SUBSEP 1 SUBSEP r]
             m_ratio = med(ratios); lo_ratio = lo; hi_ratio = hi
-            printf "%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n",
+            printf "%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%.0f\t%.1f\t%.1f\t%.1f\t%.2f\t%.0f\t%.0f\t%.0f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\n",
                 wl, w, read[k], out[k], m_evs, lo_evs, hi_evs, m_evs / w, m_peak, lo_peak, hi_peak,
-                m_wall, m_epc, lo_epc, hi_epc, m_util, m_ratio, lo_ratio, hi_ratio, m_load, lo_load, hi_load
+                m_wall, m_epc, lo_epc, hi_epc, m_util, m_ratio, lo_ratio, hi_ratio, m_oth, lo_oth, hi_oth,
+                m_steal
         }
     }' "$RAW" >"$STATS"
 # STATS columns: 1 workload 2 workers 3 read 4 out 5-7 evs med/min/max 8 evs per worker
 # 9-11 peak MiB med/min/max 12 wall med 13-15 events per CPU-s med/min/max 16 CPU use
-# 17-19 ratio to 1 worker med/min/max 20-22 load average med/min/max
+# 17-19 ratio to 1 worker med/min/max 20-22 other processes' CPU (cores) med/min/max
+# 23 hypervisor steal (cores) median
 
 commands() {
     for wl in "${WORKLOADS[@]}"; do
@@ -205,22 +221,26 @@ report_md() {
     echo "Medians of $RUNS runs, min–max in brackets. events/s = records read by the sources / wall"
     echo "time of the whole run (start-up and the final window firing included). Per worker = events/s"
     echo "divided by the worker count. events per CPU-s = records read / (user + sys CPU time of the"
-    echo "process): the figure least disturbed by other load on the machine. CPU use = CPU time / wall"
-    echo "time (2.00 = both cores busy). Peak memory = the process's peak RSS."
+    echo "process): the figure least disturbed by other load on the machine. CPU use = CPU time / the"
+    echo "process's elapsed time (2.00 = both cores busy). Peak memory = the process's peak RSS. Other load = cores kept"
+    echo "busy by other processes during the runs (the machine's busy time minus ours, over the wall"
+    echo "time; the machine has $(nproc)): the noise, to be read beside each row."
     echo
-    echo "| workload | workers | events/s | events/s per worker | vs 1 worker | events per CPU-s | CPU use | peak memory (MiB) | wall (s) | output records |"
+    echo "| workload | workers | events/s | events/s per worker | vs 1 worker | events per CPU-s | CPU use | peak memory (MiB) | wall (s) | other load (cores) |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     awk -F'\t' '
         function n(x) { x = sprintf("%.0f", x); while (x ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]($|,)/, ",&", x); return x }
         {
             ratio = $2 == 1 ? "1" : sprintf("%.2f [%.2f–%.2f]", $17, $18, $19)
-            printf "| %s | %d | %s [%s–%s] | %s | %s | %s [%s–%s] | %.2f | %.1f [%.1f–%.1f] | %.2f | %s |\n",
-                $1, $2, n($5), n($6), n($7), n($8), ratio, n($13), n($14), n($15), $16, $9, $10, $11, $12, n($4)
+            printf "| %s | %d | %s [%s–%s] | %s | %s | %s [%s–%s] | %.2f | %.1f [%.1f–%.1f] | %.2f | %.2f [%.2f–%.2f] |\n",
+                $1, $2, n($5), n($6), n($7), n($8), ratio, n($13), n($14), n($15), $16, $9, $10, $11, $12,
+                $20, $21, $22
         }' "$STATS"
     echo
     echo "\"vs 1 worker\" is the median over rounds of (events/s at 2 workers) / (events/s at 1 worker)"
-    echo "measured in the same round. Load average (1 min) before the runs, median [min–max]:"
-    awk -F'\t' '{ printf "%s%s at %d: %.2f [%.2f–%.2f]", sep, $1, $2, $20, $21, $22; sep = "; " } END { print "." }' "$STATS"
+    echo "measured in the same round. Records read per run: $(awk -F'\t' '$2 == 1 { printf "%s%s %s", sep, $1, $3; sep = ", " }' "$STATS");"
+    echo "output records: $(awk -F'\t' '$2 == 1 { printf "%s%s %s", sep, $1, $4; sep = ", " }' "$STATS")."
+    echo "Hypervisor steal, median over all runs: $(awk -F'\t' '{ print $12 }' "$RAW" | sort -n | awk '{ a[NR] = $1 } END { printf "%.2f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }') cores."
     echo
     echo "Commands (from the repository root):"
     echo
@@ -230,10 +250,10 @@ report_md() {
     echo
     echo "<details><summary>Every run</summary>"
     echo
-    echo "| workload | workers | round | events/s | peak MiB | wall s | user s | sys s | load 1 min |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    echo "| workload | workers | round | events/s | peak MiB | wall s | user s | sys s | others (cores) | steal (cores) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
     sort -t$'\t' -k1,1 -k2,2n -k3,3n "$RAW" |
-        awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %s | %s | %s | %s | %s |\n", $1, $2, $3, $7, $8, $4, $9, $10, $11 }'
+        awk -F'\t' '{ printf "| %s | %s | %s | %.0f | %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $7, $8, $4, $9, $10, $11, $12 }'
     echo
     echo "</details>"
 }
@@ -257,9 +277,9 @@ report_json() {
                    "\"ratio_to_1_worker\": {\"median\": %s, \"min\": %s, \"max\": %s}, " \
                    "\"events_per_cpu_s\": {\"median\": %s, \"min\": %s, \"max\": %s}, \"cpu_use\": %s, " \
                    "\"peak_memory_mib\": {\"median\": %s, \"min\": %s, \"max\": %s}, \"wall_s\": %s, " \
-                   "\"load_avg_1min\": {\"median\": %s, \"min\": %s, \"max\": %s}}",
+                   "\"other_processes_cores\": {\"median\": %s, \"min\": %s, \"max\": %s}, \"steal_cores\": %s}",
                 (NR > 1 ? ",\n" : ""), q($1), $2, $3, $4, $5, $6, $7, $8, $17, $18, $19, $13, $14, $15, $16,
-                $9, $10, $11, $12, $20, $21, $22
+                $9, $10, $11, $12, $20, $21, $22, $23
         }
         END {
             printf "\n  ],\n  \"runs_raw\": [\n"
@@ -268,8 +288,8 @@ report_json() {
                 split(line, f, "\t")
                 printf "%s    {\"workload\": %s, \"workers\": %s, \"round\": %s, \"wall_s\": %s, \"records_read\": %s, " \
                        "\"output_records\": %s, \"events_per_s\": %s, \"peak_memory_mib\": %s, \"user_s\": %s, " \
-                       "\"sys_s\": %s, \"load_avg_1min\": %s}",
-                    (i++ ? ",\n" : ""), q(f[1]), f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11]
+                       "\"sys_s\": %s, \"other_processes_cores\": %s, \"steal_cores\": %s}",
+                    (i++ ? ",\n" : ""), q(f[1]), f[2], f[3], f[4], f[5], f[6], f[7], f[8], f[9], f[10], f[11], f[12]
             }
             printf "\n  ]\n}\n"
         }' "$STATS"

@@ -75,13 +75,13 @@ static void print_summary(const sg__run_stats *st)
     double rate = st->wall_s > 0 ? (double)st->read / st->wall_s : 0;
     fprintf(stderr,
             "sangam: done\n"
-            "  wall time           %.2f s\n"
-            "  records read        %llu\n"
-            "  bad records         %llu\n"
-            "  late records dropped %llu\n"
-            "  output records      %llu\n"
-            "  events/s            %.0f\n"
-            "  peak memory         %.1f MiB\n",
+            "  wall time             %.2f s\n"
+            "  records read          %llu\n"
+            "  bad records           %llu\n"
+            "  late records dropped  %llu\n"
+            "  output records        %llu\n"
+            "  events/s              %.0f\n"
+            "  peak memory           %.1f MiB\n",
             st->wall_s, (unsigned long long)st->read, (unsigned long long)st->bad,
             (unsigned long long)st->late, (unsigned long long)st->written, rate,
             (double)st->peak_rss_kb / 1024.0);

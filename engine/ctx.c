@@ -9,6 +9,7 @@
 
 #include "engine/common.h"
 #include "engine/ctx.h"
+#include "engine/snap.h"
 
 /* ---- Scratch memory --------------------------------------------------------
  * A bump arena reset after every callback; requests larger than the arena get
@@ -54,6 +55,8 @@ void sg__scratch_reset(sg__scratch *s)
 
 /* ---- Lifecycle ------------------------------------------------------------ */
 
+static int open_callback(sg_ctx *c, sg_snap_reader *restore);
+
 void sg__inst_init(sg_ctx *c)
 {
     memset(c, 0, sizeof(*c));
@@ -82,33 +85,92 @@ static size_t self_size(const sg_ctx *c)
     }
 }
 
-int sg__inst_open(sg_ctx *c)
+int sg__inst_snapshot(sg_ctx *c, sg_snap_writer *w)
+{
+    sg_snap_writer own;
+    int rc;
+    if (c->kv && (rc = sg__kv_flush(c->kv)) < 0)
+        return sg_ctx_errorf(c, rc, "%s: cannot flush state: %s", c->name, sg__kv_errmsg(c->kv));
+    if ((rc = sg__timers_snapshot(&c->timers, w)) < 0)
+        return sg_ctx_errorf(c, rc, "%s: cannot snapshot timers", c->name);
+    sg__snap_writer_init(&own);
+    if (c->kind == SG__INST_OP && c->op->snapshot)
+        rc = c->op->snapshot(c, c->self, &own);
+    else if (c->kind == SG__INST_SOURCE && c->src->snapshot)
+        rc = c->src->snapshot(c, c->self, &own);
+    sg__scratch_reset(&c->scratch);
+    if (rc >= 0) {
+        sg_bytes b = sg__snap_writer_bytes(&own);
+        rc = own.failed ? SG_ENOMEM : sg_snap_put_bytes(w, b.data, b.len);
+    }
+    sg__snap_writer_free(&own);
+    if (rc < 0 && !c->errmsg[0])
+        sg_ctx_errorf(c, rc, "%s: snapshot failed: %s", c->name, sg_strerror(rc));
+    return rc < 0 ? rc : SG_OK;
+}
+
+/* Restores timers from a snapshot and returns (in *own) the operator's part. */
+static int read_snapshot(sg_ctx *c, sg_snap_reader *r, sg_bytes *own)
+{
+    int rc = sg__timers_restore(&c->timers, r);
+    if (rc >= 0)
+        rc = sg_snap_get_bytes(r, own);
+    if (rc < 0)
+        return sg_ctx_errorf(c, rc, "%s: the snapshot is malformed (%s)", c->name,
+                             sg_strerror(rc));
+    return SG_OK;
+}
+
+int sg__inst_open(sg_ctx *c, const sg_bytes *snapshot)
 {
     size_t size = self_size(c);
     int rc = SG_OK;
+    sg_snap_reader whole, own;
+    sg_snap_reader *restore = NULL;
+    sg_bytes own_bytes = {0};
     if (size && !(c->self = sg_calloc(1, size)))
         return sg_ctx_errorf(c, SG_ENOMEM, "out of memory");
     c->opened = true;
+    if (snapshot) {
+        sg__snap_reader_init(&whole, snapshot->data, snapshot->len);
+        rc = read_snapshot(c, &whole, &own_bytes);
+        if (rc >= 0) {
+            sg__snap_reader_init(&own, own_bytes.data, own_bytes.len);
+            restore = &own;
+        }
+    }
+    if (rc >= 0)
+        rc = open_callback(c, restore);
+    if (restore)
+        sg__snap_reader_free(&own);
+    if (snapshot)
+        sg__snap_reader_free(&whole);
+    sg__scratch_reset(&c->scratch);
+    if (rc < 0 && !c->errmsg[0])
+        sg_ctx_errorf(c, rc, "%s: open failed: %s", c->name, sg_strerror(rc));
+    return rc < 0 ? rc : SG_OK;
+}
+
+static int open_callback(sg_ctx *c, sg_snap_reader *restore)
+{
+    int rc = SG_OK;
     switch (c->kind) {
     case SG__INST_SOURCE:
-        rc = c->src->open ? c->src->open(c, c->self, NULL) : SG_OK;
+        rc = c->src->open ? c->src->open(c, c->self, restore) : SG_OK;
         if (rc >= 0 && c->fmt != SG_FORMAT_RECORDS && !c->decode)
             rc = sg_ctx_errorf(c, SG_EINVAL, "source '%s' delivers lines but has no decoder",
                                c->name);
         break;
     case SG__INST_OP:
-        rc = c->op->open ? c->op->open(c, c->self, NULL) : SG_OK;
+        rc = c->op->open ? c->op->open(c, c->self, restore) : SG_OK;
         break;
     case SG__INST_SINK:
-        rc = c->sink->open ? c->sink->open(c, c->self, NULL) : SG_OK;
+        rc = c->sink->open ? c->sink->open(c, c->self, restore) : SG_OK;
         break;
     default:
         break;
     }
-    sg__scratch_reset(&c->scratch);
-    if (rc < 0 && !c->errmsg[0])
-        sg_ctx_errorf(c, rc, "%s: open failed: %s", c->name, sg_strerror(rc));
-    return rc < 0 ? rc : SG_OK;
+    return rc;
 }
 
 void sg__inst_close(sg_ctx *c)
@@ -346,14 +408,17 @@ int sg_ctx_errorf(sg_ctx *ctx, int rc, const char *fmt, ...)
     return rc;
 }
 
-void sg_ctx_reject(sg_ctx *ctx, const char *reason)
+void sg_ctx_reject(sg_ctx *ctx, const sg_record *rec, const char *reason)
 {
     ctx->counters->bad++;
-    /* A decoder rejects the line being decoded; find the source that read it. */
+    if (!ctx->rejects)
+        return;
+    /* A decoder rejects the line being decoded: its source knows where it came from.
+     * An operator names itself; the record's value is what it rejected. */
     const sg_ctx *src = ctx->source ? ctx->source : ctx;
-    if (ctx->rejects)
-        sg__reject_log_write(ctx->rejects, src->origin ? src->origin : ctx->name, src->line_no,
-                             reason ? reason : "rejected", src->raw_line);
+    sg_bytes raw = rec ? rec->value : src->raw_line;
+    sg__reject_log_write(ctx->rejects, src->origin ? src->origin : ctx->name,
+                         rec ? 0 : src->line_no, reason ? reason : "rejected", raw);
 }
 
 void sg_ctx_count_late(sg_ctx *ctx, uint64_t n)

@@ -148,7 +148,7 @@ int sg_source_emit_line(sg_ctx *ctx, const void *data, size_t len, uint64_t line
         return SG_OK;
     ctx->counters->read++;
     if (rc == SG_EINVAL) {
-        sg_ctx_reject(dec, reason);
+        sg_ctx_reject(dec, NULL, reason);
         return SG_OK;
     }
     if (rc < 0)

@@ -73,7 +73,8 @@ void sg__reject_log_write(sg__reject_log *log, const char *origin, uint64_t line
     }
     if (log->dead) {
         fprintf(log->dead, "%s:%llu\t%s\t", origin, (unsigned long long)line, reason);
-        fwrite(raw.data, 1, raw.len, log->dead);
+        if (raw.len)
+            fwrite(raw.data, 1, raw.len, log->dead);
         fputc('\n', log->dead);
     }
     pthread_mutex_unlock(&log->mu);

@@ -162,7 +162,7 @@ int sg__subtask_open(sg__subtask *t)
     }
     t->opened = true;
     for (int i = t->n_chain - 1; i >= 0; i--) {
-        int rc = sg__inst_open(&t->chain[i]);
+        int rc = sg__inst_open(&t->chain[i], NULL);
         if (rc < 0)
             return rc;
     }

@@ -6,6 +6,8 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include <stdlib.h>
+
 #include "engine/timer.h"
 
 void sg__timers_init(sg__timers *t)
@@ -176,4 +178,46 @@ sg__timer *sg__timers_pop(sg__timers *t)
     unlink_index(t, x);
     heap_remove(t, 0);
     return x;
+}
+
+static int by_firing_order(const void *a, const void *b)
+{
+    const sg__timer *x = *(sg__timer *const *)a, *y = *(sg__timer *const *)b;
+    return before(x, y) ? -1 : before(y, x) ? 1 : 0;
+}
+
+int sg__timers_snapshot(const sg__timers *t, sg_snap_writer *w)
+{
+    int rc = sg_snap_put_u64(w, t->n);
+    if (rc < 0 || t->n == 0)
+        return rc;
+    sg__timer **order = sg_malloc(t->n * sizeof(*order));
+    if (!order)
+        return SG_ENOMEM;
+    memcpy(order, t->heap, t->n * sizeof(*order));
+    qsort(order, t->n, sizeof(*order), by_firing_order);
+    for (size_t i = 0; i < t->n && rc >= 0; i++) {
+        if ((rc = sg_snap_put_i64(w, order[i]->ts)) >= 0 &&
+            (rc = sg_snap_put_u64(w, order[i]->kg)) >= 0)
+            rc = sg_snap_put_bytes(w, order[i]->key, order[i]->key_len);
+    }
+    sg_free(order);
+    return rc;
+}
+
+int sg__timers_restore(sg__timers *t, sg_snap_reader *r)
+{
+    uint64_t n, kg;
+    int64_t ts;
+    sg_bytes key;
+    int rc = sg_snap_get_u64(r, &n);
+    for (uint64_t i = 0; i < n && rc >= 0; i++) {
+        if ((rc = sg_snap_get_i64(r, &ts)) < 0 || (rc = sg_snap_get_u64(r, &kg)) < 0 ||
+            (rc = sg_snap_get_bytes(r, &key)) < 0)
+            break;
+        if (kg >= 65536)
+            return SG_ESERDE;
+        rc = sg__timers_set(t, (uint16_t)kg, key, ts);
+    }
+    return rc;
 }

@@ -9,6 +9,7 @@
 
 #include <sangam/sangam.h>
 
+
 typedef struct sg__timer {
     sg_time ts;
     uint64_t seq;
@@ -38,6 +39,10 @@ int sg__timers_delete(sg__timers *t, sg_bytes key, sg_time ts);
 sg__timer *sg__timers_peek(const sg__timers *t);
 /* Removes the earliest timer and returns it; the caller frees it with sg_free. */
 sg__timer *sg__timers_pop(sg__timers *t);
+/* Writes every timer, in firing order: a count, then (ts, key group, key) each. */
+int sg__timers_snapshot(const sg__timers *t, sg_snap_writer *w);
+/* Adds the timers of a snapshot (firing order is kept); SG_ESERDE if malformed. */
+int sg__timers_restore(sg__timers *t, sg_snap_reader *r);
 static inline size_t sg__timers_count(const sg__timers *t) { return t->n; }
 
 #endif

@@ -40,6 +40,12 @@ SG_API int sg_harness_watermark(sg_harness *h, sg_time wm);
 /* End of input: the watermark goes to SG_TIME_MAX, then finish runs. */
 SG_API int sg_harness_finish(sg_harness *h);
 
+/* Takes a snapshot of the instance (its timers, its own snapshot, its keyed state
+ * flushed to RocksDB), closes it, and opens a fresh instance from the snapshot, as a
+ * restart from a checkpoint would. Needs the RocksDB backend (sg_harness_new).
+ * Output collected so far stays. */
+SG_API int sg_harness_snapshot_restore(sg_harness *h);
+
 /* The records emitted so far, in order; owned by the harness until sg_harness_clear
  * or sg_harness_free. */
 SG_API size_t sg_harness_count(const sg_harness *h);

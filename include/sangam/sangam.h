@@ -373,8 +373,10 @@ SG_API int sg_ctx_errorf(sg_ctx *ctx, int rc, const char *fmt, ...) SG_PRINTF(3,
 
 /* A bad record is not a failure: it is counted, the first few are reported on
  * stderr with their source position, and all go to the --dead-letter file. Call this
- * and return SG_OK. In a decoder, the rejected line is the one being decoded. */
-SG_API void sg_ctx_reject(sg_ctx *ctx, const char *reason);
+ * and return SG_OK. rec [borrowed] is the rejected record, whose value bytes go to
+ * the dead-letter file; in a decoder pass NULL: the rejected line is the one being
+ * decoded. reason [borrowed]: one short line. */
+SG_API void sg_ctx_reject(sg_ctx *ctx, const sg_record *rec, const char *reason);
 /* Counts records dropped because they were late (shown in the run summary). */
 SG_API void sg_ctx_count_late(sg_ctx *ctx, uint64_t n);
 

@@ -39,7 +39,7 @@ static int th_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
     SG_UNUSED(port);
     /* A window end beyond int64 has no meaning: bad data, not a reason to fail the job. */
     if (rec->ts < SG_TIME_MIN + w || rec->ts > SG_TIME_MAX - w) {
-        sg_ctx_reject(ctx, "event time too close to the int64 limits");
+        sg_ctx_reject(ctx, rec, "event time too close to the int64 limits");
         return SG_OK;
     }
     r = rec->ts % w;

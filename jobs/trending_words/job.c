@@ -30,12 +30,12 @@ static int decode_post(sg_ctx *ctx, const sg_row *row, void *udata)
     SG_UNUSED(udata);
     int rc = sg_row_get_i64(row, "ts", &ts);
     if (rc != SG_OK) {
-        sg_ctx_reject(ctx, rc == SG_NOTFOUND ? "missing field \"ts\""
+        sg_ctx_reject(ctx, NULL, rc == SG_NOTFOUND ? "missing field \"ts\""
                                              : "field \"ts\" is not an integer (int64 ms)");
         return SG_OK;
     }
     if ((rc = sg_row_get_str(row, "text", &text)) != SG_OK) {
-        sg_ctx_reject(ctx, rc == SG_NOTFOUND ? "missing field \"text\""
+        sg_ctx_reject(ctx, NULL, rc == SG_NOTFOUND ? "missing field \"text\""
                                              : "field \"text\" is not a string");
         return SG_OK;
     }

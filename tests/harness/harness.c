@@ -10,9 +10,13 @@
 #include <sangam/harness.h>
 
 #include "engine/ctx.h"
+#include "engine/snap.h"
 
 struct sg_harness {
     sg_ctx inst;
+    const sg_operator_def *def;
+    void *udata;
+    sg__kv_backend backend;
     sg__counters counters;
     sg_record *out;
     size_t n, cap;
@@ -62,6 +66,23 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
+/* A fresh, unopened instance of the harness's operator. */
+static void setup_instance(sg_harness *h)
+{
+    sg_ctx *c = &h->inst;
+    sg__inst_init(c);
+    c->kind = SG__INST_OP;
+    c->name = h->def->name;
+    c->op = h->def;
+    c->udata = h->udata;
+    c->keyed = (h->def->flags & SG_OP_KEYED) != 0;
+    c->backend = h->backend;
+    c->counters = &h->counters;
+    c->out_fn = collect;
+    c->out_wm_fn = collect_wm;
+    c->out_ud = h;
+}
+
 static int harness_new(const sg_operator_def *def, void *udata, sg__kv_backend backend,
                        sg_harness **out)
 {
@@ -70,18 +91,11 @@ static int harness_new(const sg_operator_def *def, void *udata, sg__kv_backend b
     if (!h)
         return SG_ENOMEM;
     h->out_wm = SG_TIME_MIN;
+    h->def = def;
+    h->udata = udata;
+    h->backend = backend;
     sg_ctx *c = &h->inst;
-    sg__inst_init(c);
-    c->kind = SG__INST_OP;
-    c->name = def->name;
-    c->op = def;
-    c->udata = udata;
-    c->keyed = (def->flags & SG_OP_KEYED) != 0;
-    c->backend = backend;
-    c->counters = &h->counters;
-    c->out_fn = collect;
-    c->out_wm_fn = collect_wm;
-    c->out_ud = h;
+    setup_instance(h);
     if (backend == SG__KV_ROCKSDB) {
         const char *tmp = getenv("TMPDIR");
         snprintf(h->dir, sizeof(h->dir), "%s/sg-harness-XXXXXX", tmp && *tmp ? tmp : "/tmp");
@@ -93,7 +107,7 @@ static int harness_new(const sg_operator_def *def, void *udata, sg__kv_backend b
         snprintf(sub, sizeof(sub), "%s/state", h->dir);
         c->state_dir = sg_strdup(sub);
     }
-    int rc = sg__inst_open(c);
+    int rc = sg__inst_open(c, NULL);
     if (rc < 0) {
         /* Keep the message readable by the caller? It goes with the harness, so
          * print it: a test that cannot open its operator wants to know why. */
@@ -179,4 +193,34 @@ uint64_t sg_harness_rejected(const sg_harness *h)
 const char *sg_harness_errmsg(const sg_harness *h)
 {
     return h->inst.errmsg;
+}
+
+int sg_harness_snapshot_restore(sg_harness *h)
+{
+    sg_snap_writer w;
+    char *dir = NULL;
+    int rc;
+    if (h->backend != SG__KV_ROCKSDB) {
+        sg_ctx_errorf(&h->inst, SG_EINVAL, "restore needs the RocksDB backend (sg_harness_new)");
+        return SG_EINVAL;
+    }
+    sg__snap_writer_init(&w);
+    rc = sg__inst_snapshot(&h->inst, &w);
+    if (rc >= 0 && w.failed)
+        rc = SG_ENOMEM;
+    if (rc >= 0 && h->inst.state_dir && !(dir = sg_strdup(h->inst.state_dir)))
+        rc = SG_ENOMEM;
+    if (rc < 0) {
+        sg__snap_writer_free(&w);
+        return rc;
+    }
+    /* The old instance goes away entirely; the new one knows only the snapshot and
+     * the state directory, as after a restart. */
+    sg__inst_close(&h->inst);
+    setup_instance(h);
+    h->inst.state_dir = dir;
+    sg_bytes snap = sg__snap_writer_bytes(&w);
+    rc = sg__inst_open(&h->inst, &snap);
+    sg__snap_writer_free(&w);
+    return rc;
 }

@@ -249,6 +249,59 @@ static void test_many_keys_with_small_cache_spill_and_stay_correct(void **state)
     sg_harness_free(h);
 }
 
+typedef struct fired {
+    sg_time ts;
+    char key[8];
+    result r;
+} fired;
+
+/* Runs a fixed stream through the sliding window; with 'restore_at' >= 0 the
+ * harness snapshots and restores the operator before that record. */
+static size_t run_stream(int restore_at, fired *out, size_t cap)
+{
+    sg_window_config c = config(30, 10);
+    sg_harness *h;
+    char key[8];
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    for (int i = 0; i < 300; i++) {
+        if (i == restore_at)
+            assert_int_equal(sg_harness_snapshot_restore(h), SG_OK);
+        snprintf(key, sizeof(key), "k%d", i % 7);
+        push(h, key, (i * 37) % 200 + i / 2, i);
+        if (i % 20 == 19)
+            assert_int_equal(sg_harness_watermark(h, i / 2), SG_OK);
+    }
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    size_t n = sg_harness_count(h);
+    assert_true(n <= cap);
+    for (size_t i = 0; i < n; i++) {
+        const sg_record *r = sg_harness_output(h, i);
+        memset(&out[i], 0, sizeof(out[i]));
+        out[i].ts = r->ts;
+        assert_true(r->key.len < sizeof(out[i].key));
+        memcpy(out[i].key, r->key.data, r->key.len);
+        assert_int_equal(r->value.len, sizeof(result));
+        memcpy(&out[i].r, r->value.data, sizeof(result));
+    }
+    sg_harness_free(h);
+    return n;
+}
+
+static void test_snapshot_mid_stream_then_restore_gives_the_same_output(void **state)
+{
+    enum { CAP = 4096 };
+    static fired a[CAP], b[CAP];
+    (void)state;
+    size_t na = run_stream(-1, a, CAP);
+    assert_true(na > 50);
+    for (int at = 1; at < 300; at += 97) {
+        size_t nb = run_stream(at, b, CAP);
+        assert_int_equal(na, nb);
+        for (size_t i = 0; i < na; i++)
+            assert_memory_equal(&a[i], &b[i], sizeof(fired));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +313,7 @@ int main(void)
         cmocka_unit_test(test_record_into_partly_fired_sliding_windows_counts_in_open_ones),
         cmocka_unit_test(test_negative_timestamps_align_to_the_epoch),
         cmocka_unit_test(test_many_keys_with_small_cache_spill_and_stay_correct),
+        cmocka_unit_test(test_snapshot_mid_stream_then_restore_gives_the_same_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

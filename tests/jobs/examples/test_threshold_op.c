@@ -298,8 +298,11 @@ static void test_both_backends_give_the_same_output(void **state)
 }
 
 /* Each test on RocksDB, then on the heap backend. */
-#define BOTH(f)                                                                                    \
-    {#f "/rocksdb", f, NULL, NULL, &on_rocksdb}, { #f "/heap", f, NULL, NULL, &on_heap }
+#define ON(f, backend)                                                                             \
+    {                                                                                              \
+        .name = #f "/" #backend, .test_func = f, .initial_state = &on_##backend                    \
+    }
+#define BOTH(f) ON(f, rocksdb), ON(f, heap)
 
 int main(void)
 {
