@@ -165,6 +165,67 @@ static int top_on_watermark(sg_ctx *ctx, void *self, sg_time wm)
     return rc;
 }
 
+/* Snapshot: the open windows, each with its kept words:
+ *   n_windows, then per window: start, end, n_words, then (count, word) per word. */
+static int top_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
+{
+    top_self *s = self;
+    int rc = sg_snap_put_u64(out, s->n);
+    SG_UNUSED(ctx);
+    for (size_t i = 0; i < s->n && rc >= 0; i++) {
+        const open_window *w = &s->wins[i];
+        if ((rc = sg_snap_put_i64(out, w->start)) < 0 || (rc = sg_snap_put_i64(out, w->end)) < 0 ||
+            (rc = sg_snap_put_u64(out, w->n)) < 0)
+            break;
+        for (size_t k = 0; k < w->n && rc >= 0; k++)
+            if ((rc = sg_snap_put_u64(out, w->heap[k].count)) >= 0)
+                rc = sg_snap_put_bytes(out, w->heap[k].word, w->heap[k].len);
+    }
+    return rc;
+}
+
+static int restore_window(sg_ctx *ctx, top_self *s, sg_snap_reader *in)
+{
+    const tw_config *cfg = sg_ctx_udata(ctx);
+    int64_t start, end;
+    uint64_t n, count;
+    sg_bytes word;
+    int rc;
+    if ((rc = sg_snap_get_i64(in, &start)) < 0 || (rc = sg_snap_get_i64(in, &end)) < 0 ||
+        (rc = sg_snap_get_u64(in, &n)) < 0)
+        return rc;
+    if (n > cfg->top)
+        return sg_ctx_errorf(ctx, SG_ESERDE, "top: the snapshot keeps %llu words, --top is %zu",
+                             (unsigned long long)n, cfg->top);
+    open_window *w = find_window(ctx, s, start, end);
+    if (!w)
+        return sg_ctx_errorf(ctx, SG_ENOMEM, "top: out of memory");
+    for (uint64_t k = 0; k < n; k++) {
+        if ((rc = sg_snap_get_u64(in, &count)) < 0 || (rc = sg_snap_get_bytes(in, &word)) < 0)
+            return rc;
+        char *copy = sg_malloc(word.len ? word.len : 1);
+        if (!copy)
+            return sg_ctx_errorf(ctx, SG_ENOMEM, "top: out of memory");
+        memcpy(copy, word.data, word.len);
+        w->heap[w->n] = (entry){count, copy, word.len};
+        sift_up(w->heap, w->n++);
+    }
+    return SG_OK;
+}
+
+static int top_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
+{
+    uint64_t n;
+    int rc;
+    if (!restore)
+        return SG_OK;
+    if ((rc = sg_snap_get_u64(restore, &n)) < 0)
+        return rc;
+    for (uint64_t i = 0; i < n && rc >= 0; i++)
+        rc = restore_window(ctx, self, restore);
+    return rc;
+}
+
 static void top_close(sg_ctx *ctx, void *self)
 {
     top_self *s = self;
@@ -179,7 +240,9 @@ const sg_operator_def tw_top_op = {
     .name = "top-words",
     .self_size = sizeof(top_self),
     .n_inputs = 1,
+    .open = top_open,
     .process = top_process,
     .on_watermark = top_on_watermark,
+    .snapshot = top_snapshot,
     .close = top_close,
 };
