@@ -253,8 +253,9 @@ static void test_event_times_near_int64_limits(void **state)
     sg_harness_free(h);
 }
 
-/* A pseudo-random stream of clicks and watermarks; returns the output as one string. */
-static char *run_mixed(bool heap)
+/* A pseudo-random stream of clicks and watermarks; returns the output as one string.
+ * With restore_at >= 0 the operator is snapshotted and restored before that click. */
+static char *run_mixed(bool heap, int restore_at)
 {
     ex_threshold_config cfg = {.window_ms = 10, .threshold = 4};
     bool *flag = heap ? &on_heap : &on_rocksdb;
@@ -266,6 +267,8 @@ static char *run_mixed(bool heap)
         char user[8];
         x = x * 6364136223846793005u + 1442695040888963407u;
         snprintf(user, sizeof(user), "u%u", (unsigned)(x >> 33) % 40);
+        if (i == restore_at)
+            assert_int_equal(sg_harness_snapshot_restore(h), SG_OK);
         push(h, user, wm + (sg_time)((x >> 20) % 30) - 5); /* some late, some ahead */
         if (i % 50 == 49)
             watermark(h, wm += 7);
@@ -291,10 +294,22 @@ static char *run_mixed(bool heap)
 static void test_both_backends_give_the_same_output(void **state)
 {
     SG_UNUSED(state);
-    char *rocks = run_mixed(false), *heap = run_mixed(true);
+    char *rocks = run_mixed(false, -1), *heap = run_mixed(true, -1);
     assert_string_equal(rocks, heap);
     test_free(rocks);
     test_free(heap);
+}
+
+static void test_snapshot_mid_stream_then_restore_gives_the_same_output(void **state)
+{
+    SG_UNUSED(state);
+    char *whole = run_mixed(false, -1);
+    for (int at = 1; at < 4000; at += 1333) {
+        char *restored = run_mixed(false, at);
+        assert_string_equal(whole, restored);
+        test_free(restored);
+    }
+    test_free(whole);
 }
 
 /* Each test on RocksDB, then on the heap backend. */
@@ -318,6 +333,7 @@ int main(void)
         BOTH(test_negative_event_times_fall_in_floored_windows),
         BOTH(test_event_times_near_int64_limits),
         cmocka_unit_test(test_both_backends_give_the_same_output),
+        cmocka_unit_test(test_snapshot_mid_stream_then_restore_gives_the_same_output),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
