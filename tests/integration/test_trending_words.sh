@@ -41,6 +41,15 @@ expect_exit 0 "generated p1" -- "$SANGAM" run --quiet --parallelism 1 --workers 
 expect_exit 0 "generated p4" -- "$SANGAM" run --quiet --parallelism 4 --workers 2 "$JOB" \
     --input 'gen:posts?count=60000&rate=100' --output "file:$TMP/gen4.csv"
 expect_same_file "$TMP/gen1.csv" "$TMP/gen4.csv" "generated posts at parallelism 1 and 4"
+# State that does not fit the cache spills to RocksDB and is read back; the heap
+# backend gives the same output.
+expect_exit 0 "tiny state cache" -- "$SANGAM" run --quiet --parallelism 2 \
+    --state-cache-entries 64 "$JOB" --input 'gen:posts?count=60000&rate=100' \
+    --output "file:$TMP/spill.csv"
+expect_same_file "$TMP/gen1.csv" "$TMP/spill.csv" "output with state spilled to RocksDB"
+expect_exit 0 "heap backend" -- "$SANGAM" run --quiet --state-backend heap "$JOB" \
+    --input 'gen:posts?count=60000&rate=100' --output "file:$TMP/heap.csv"
+expect_same_file "$TMP/gen1.csv" "$TMP/heap.csv" "output on the heap backend"
 checks=$((checks + 1))
 [ "$(head -1 "$TMP/gen1.csv")" = "window_start,window_end,rank,word,count" ] &&
     [ "$(wc -l <"$TMP/gen1.csv")" -gt 100 ] || fail "generated output has a header and rows"
