@@ -222,9 +222,9 @@ report_md() {
     echo "time of the whole run (start-up and the final window firing included). Per worker = events/s"
     echo "divided by the worker count. events per CPU-s = records read / (user + sys CPU time of the"
     echo "process): the figure least disturbed by other load on the machine. CPU use = CPU time / the"
-    echo "process's elapsed time (2.00 = both cores busy). Peak memory = the process's peak RSS. Other load = cores kept"
-    echo "busy by other processes during the runs (the machine's busy time minus ours, over the wall"
-    echo "time; the machine has $(nproc)): the noise, to be read beside each row."
+    echo "process's elapsed time (2.00 = both cores busy). Peak memory = the process's peak RSS."
+    echo "Other load = cores kept busy by other processes during the runs (the machine's busy time"
+    echo "minus ours, over the wall time; the machine has $(nproc)): the noise, to read beside each row."
     echo
     echo "| workload | workers | events/s | events/s per worker | vs 1 worker | events per CPU-s | CPU use | peak memory (MiB) | wall (s) | other load (cores) |"
     echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"

@@ -164,8 +164,7 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
         {"seed", SG_OPT_I64, &seed, "key choice seed", false, 0},
         {"window-ms", SG_OPT_I64, &window_ms, "tumbling window size", false, 1},
         {"input", SG_OPT_STR, &input,
-         "events (default: gen:keys?count=&keys=&seed=&rate= from the options above)", false,
-         0},
+         "events (default: gen:keys?count=&keys=&seed=&rate= from the options above)", false, 0},
         {"output", SG_OPT_STR, &output, "counts: null: or file:PATH.csv", false, 0},
     };
     int rc = sg_job_parse_options(job,
@@ -186,8 +185,8 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
         uri = sg_job_alloc(job, 160);
         if (!uri)
             return sg_job_status(job);
-        snprintf(uri, 160, "gen:keys?count=%lld&keys=%lld&seed=%lld&rate=%lld",
-                 (long long)count, (long long)keys, (long long)seed, (long long)rate);
+        snprintf(uri, 160, "gen:keys?count=%lld&keys=%lld&seed=%lld&rate=%lld", (long long)count,
+                 (long long)keys, (long long)seed, (long long)rate);
         input = uri;
     }
     sg_encoder enc = {
