@@ -312,7 +312,7 @@ static int fire_timers(sg_ctx *c, sg_time wm)
         int rc = c->op->on_timer ? c->op->on_timer(c, c->self, SG_TIME_EVENT, t->ts) : SG_OK;
         if (c->scratch.used || c->scratch.big)
             sg__scratch_reset(&c->scratch);
-        sg_free(t);
+        sg__timers_release(&c->timers, t);
         c->key.data = NULL;
         c->key.len = 0;
         if (rc < 0)

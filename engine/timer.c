@@ -19,6 +19,11 @@ void sg__timers_free(sg__timers *t)
 {
     for (size_t i = 0; i < t->n; i++)
         sg_free(t->heap[i]);
+    while (t->pool) {
+        sg__timer *x = t->pool;
+        t->pool = x->hnext;
+        sg_free(x);
+    }
     sg_free(t->heap);
     sg_free(t->buckets);
     memset(t, 0, sizeof(*t));
@@ -100,6 +105,31 @@ static int grow_index(sg__timers *t)
     return SG_OK;
 }
 
+static sg__timer *new_timer(sg__timers *t, size_t key_len)
+{
+    sg__timer *x;
+    if (key_len <= SG__TIMER_SMALL_KEY && t->pool) {
+        x = t->pool;
+        t->pool = x->hnext;
+        return x;
+    }
+    size_t cap = key_len <= SG__TIMER_SMALL_KEY ? SG__TIMER_SMALL_KEY : key_len;
+    if (!(x = sg_malloc(sizeof(*x) + cap)))
+        return NULL;
+    x->key_cap = (uint32_t)cap;
+    return x;
+}
+
+void sg__timers_release(sg__timers *t, sg__timer *x)
+{
+    if (x->key_cap == SG__TIMER_SMALL_KEY) {
+        x->hnext = t->pool;
+        t->pool = x;
+    } else {
+        sg_free(x);
+    }
+}
+
 int sg__timers_set(sg__timers *t, uint16_t kg, sg_bytes key, sg_time ts)
 {
     if (t->n >= t->n_buckets && grow_index(t) < 0)
@@ -116,7 +146,7 @@ int sg__timers_set(sg__timers *t, uint16_t kg, sg_bytes key, sg_time ts)
         t->heap = heap;
         t->cap = cap;
     }
-    sg__timer *x = sg_malloc(sizeof(*x) + key.len);
+    sg__timer *x = new_timer(t, key.len);
     if (!x)
         return SG_ENOMEM;
     x->ts = ts;
@@ -133,12 +163,14 @@ int sg__timers_set(sg__timers *t, uint16_t kg, sg_bytes key, sg_time ts)
     return SG_OK;
 }
 
+/* Unlinks x from its bucket by identity: no key comparisons. */
 static void unlink_index(sg__timers *t, sg__timer *x)
 {
-    sg_bytes key = {x->key, x->key_len};
-    sg__timer **slot = find_slot(t, x->hash, key, x->ts);
-    if (*slot == x)
-        *slot = x->hnext;
+    sg__timer **p = &t->buckets[x->hash & (t->n_buckets - 1)];
+    while (*p && *p != x)
+        p = &(*p)->hnext;
+    if (*p)
+        *p = x->hnext;
 }
 
 static void heap_remove(sg__timers *t, size_t i)
@@ -161,7 +193,7 @@ int sg__timers_delete(sg__timers *t, sg_bytes key, sg_time ts)
         return SG_NOTFOUND;
     *slot = x->hnext;
     heap_remove(t, x->heap_idx);
-    sg_free(x);
+    sg__timers_release(t, x);
     return SG_OK;
 }
 

@@ -18,8 +18,13 @@ typedef struct sg__timer {
     struct sg__timer *hnext;
     uint16_t kg;
     uint32_t key_len;
-    char key[]; /* the timer's key bytes */
+    uint32_t key_cap; /* SG__TIMER_SMALL_KEY: a pooled node; else its own allocation */
+    char key[];       /* the timer's key bytes */
 } sg__timer;
+
+/* Timers with keys up to this size come from a free list: window operators set and
+ * fire one timer per key and window, and a malloc each would show in profiles. */
+#define SG__TIMER_SMALL_KEY 32
 
 typedef struct sg__timers {
     sg__timer **heap;
@@ -27,6 +32,7 @@ typedef struct sg__timers {
     sg__timer **buckets;
     size_t n_buckets;
     uint64_t next_seq;
+    sg__timer *pool; /* released small nodes, linked through hnext */
 } sg__timers;
 
 void sg__timers_init(sg__timers *t);
@@ -37,8 +43,10 @@ int sg__timers_set(sg__timers *t, uint16_t kg, sg_bytes key, sg_time ts);
 int sg__timers_delete(sg__timers *t, sg_bytes key, sg_time ts);
 /* The earliest timer, or NULL. */
 sg__timer *sg__timers_peek(const sg__timers *t);
-/* Removes the earliest timer and returns it; the caller frees it with sg_free. */
+/* Removes the earliest timer and returns it; the caller hands it back with
+ * sg__timers_release once done with its key. */
 sg__timer *sg__timers_pop(sg__timers *t);
+void sg__timers_release(sg__timers *t, sg__timer *x);
 /* Writes every timer, in firing order: a count, then (ts, key group, key) each. */
 int sg__timers_snapshot(const sg__timers *t, sg_snap_writer *w);
 /* Adds the timers of a snapshot (firing order is kept); SG_ESERDE if malformed. */

@@ -91,7 +91,7 @@ static void test_timers_survive_a_snapshot_in_firing_order(void **state)
         assert_int_equal(x->ts, ts[i]);
         assert_int_equal(x->kg, kg[i]);
         assert_int_equal(x->key[0], keys[i]);
-        sg_free(x);
+        sg__timers_release(&back, x);
     }
     assert_null(sg__timers_pop(&back));
     sg__snap_reader_free(&r);

@@ -32,7 +32,7 @@ static void test_timers_fire_in_ts_then_insertion_order(void **state)
         assert_int_equal(x->ts, want_ts[i]);
         assert_int_equal(x->key_len, 1);
         assert_memory_equal(x->key, want[i], 1);
-        sg_free(x);
+        sg__timers_release(&t, x);
     }
     assert_null(sg__timers_pop(&t));
     sg__timers_free(&t);
@@ -73,7 +73,7 @@ static void test_delete_removes_only_that_timer(void **state)
         assert_false(x->ts == 997);
         last = x->ts;
         n++;
-        sg_free(x);
+        sg__timers_release(&t, x);
     }
     assert_int_equal(n, 99);
     sg__timers_free(&t);
@@ -100,7 +100,7 @@ static void test_many_timers_stay_ordered_and_deduplicated(void **state)
         assert_true(y->ts > last || (y->ts == last && y->seq > last_seq));
         last = y->ts;
         last_seq = y->seq;
-        sg_free(y);
+        sg__timers_release(&t, y);
     }
     sg__timers_free(&t);
 }
