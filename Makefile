@@ -10,7 +10,7 @@ TSAN_BUILD ?= build-tsan
 JOBS       ?= $(shell nproc)
 SAMPLE     ?= gen:posts?count=200000&rate=200
 
-.PHONY: all deps build run test test-release test-asan test-tsan bench bench-quick clean
+.PHONY: all deps build lint run test test-release test-asan test-tsan bench bench-quick clean
 
 all: build
 
@@ -27,7 +27,12 @@ run: build
 	@echo "--- $(BUILD)/trending_words.csv (first windows) ---"
 	@head -n 31 $(BUILD)/trending_words.csv
 
-test: test-release test-asan test-tsan
+test: lint test-release test-asan test-tsan
+
+# Static analysis of the engine, built-in operators and connectors (STYLE.md 11).
+lint: deps
+	cppcheck --enable=warning,performance,portability --inline-suppr --error-exitcode=1 -q \
+	    -I include -I . -D_GNU_SOURCE engine operators connectors
 
 test-release: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)

@@ -171,6 +171,8 @@ static void *pool_alloc(pool *p, unsigned cls)
         unsigned char *chunk = sg_malloc(POOL_CHUNK);
         if (!chunk)
             return NULL;
+        /* The chunk's first bytes hold the link to the previous chunk. */
+        // cppcheck-suppress pointerSize
         memcpy(chunk, &p->chunks, sizeof(void *));
         p->chunks = chunk;
         p->cur = chunk + POOL_CHUNK_HDR;
