@@ -125,7 +125,7 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
     sg__job_free(job);
     if (rc < 0) {
         fprintf(stderr, "sangam: error: %s\n", err);
-        return 1;
+        return rc == SG_EUSAGE ? EXIT_USAGE : 1; /* e.g. a graph the planner refuses */
     }
     if (!eo->quiet)
         print_summary(&st);
@@ -168,6 +168,11 @@ static int cmd_run(int argc, char **argv)
     }
     if (rc < 0) {
         fprintf(stderr, "sangam run: %s\n", err);
+        return EXIT_USAGE;
+    }
+    if (eo.workers > 1024 || eo.report_bad > 1000000) {
+        fprintf(stderr, "sangam run: --workers must be at most 1024 and --report-bad at most "
+                        "1000000\n");
         return EXIT_USAGE;
     }
     if (eo.parallelism > 128) {

@@ -130,7 +130,6 @@ int sg__inst_open(sg_ctx *c, const sg_bytes *snapshot)
     sg_bytes own_bytes = {0};
     if (size && !(c->self = sg_calloc(1, size)))
         return sg_ctx_errorf(c, SG_ENOMEM, "out of memory");
-    c->opened = true;
     if (snapshot) {
         sg__snap_reader_init(&whole, snapshot->data, snapshot->len);
         rc = read_snapshot(c, &whole, &own_bytes);
@@ -139,8 +138,10 @@ int sg__inst_open(sg_ctx *c, const sg_bytes *snapshot)
             restore = &own;
         }
     }
-    if (rc >= 0)
+    if (rc >= 0) {
+        c->opened = true; /* from here on close is owed (rule 6) */
         rc = open_callback(c, restore);
+    }
     if (restore)
         sg__snap_reader_free(&own);
     if (snapshot)
@@ -250,6 +251,10 @@ int sg__inst_process(sg_ctx *c, int port, const sg_record *rec)
             c->kg_hint = -1;
         }
         rc = c->op->process(c, c->self, port, rec);
+        if (c->keyed) { /* the key's bytes go back with their batch */
+            c->key.data = NULL;
+            c->key.len = 0;
+        }
         break;
     case SG__INST_SINK:
         rc = sink_write(c, rec);
@@ -326,9 +331,12 @@ int sg__inst_watermark(sg_ctx *c, sg_time wm)
     int rc = SG_OK;
     if (wm <= c->wm)
         return SG_OK;
+    sg_time prev = c->wm;
     c->wm = wm;
-    if (*c->rec_wm < wm)
-        *c->rec_wm = wm; /* records emitted from here on follow this watermark */
+    /* What timers and on_watermark emit goes downstream ahead of wm, behind the
+     * watermark this instance forwarded before (prev): that is what such records
+     * carry, so an operator after this one does not see them as late. */
+    *c->rec_wm = prev;
     if (c->kind == SG__INST_OP) {
         if ((rc = fire_timers(c, wm)) >= 0 && c->op->on_watermark)
             rc = c->op->on_watermark(c, c->self, wm);
@@ -345,9 +353,11 @@ int sg__inst_watermark(sg_ctx *c, sg_time wm)
         rc = sg__inst_watermark(c->next, wm);
         if (rc < 0)
             snprintf(c->errmsg, sizeof(c->errmsg), "%s", c->next->errmsg);
-        return rc;
+    } else if (c->out_wm_fn) {
+        rc = c->out_wm_fn(c->out_ud, wm);
     }
-    return c->out_wm_fn ? c->out_wm_fn(c->out_ud, wm) : SG_OK;
+    *c->rec_wm = wm; /* records after this point follow wm */
+    return rc;
 }
 
 int sg__inst_finish(sg_ctx *c)

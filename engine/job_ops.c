@@ -65,10 +65,10 @@ sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const 
     sg_job *job = keyed->job;
     sg_time size = win ? win->size_ms : 0;
     sg_time slide = win && win->slide_ms ? win->slide_ms : size;
-    if (size <= 0 || slide <= 0 || slide > size) {
+    if (size <= 0 || slide <= 0 || slide > size || size > SG_TIME_MAX / 8) {
         sg_job_errorf(job, SG_EUSAGE,
                       "window '%s': size (%lld ms) and slide (%lld ms) must be positive, slide "
-                      "at most size",
+                      "at most size, size below 2^60",
                       name ? name : "", (long long)size, (long long)slide);
         return NULL;
     }

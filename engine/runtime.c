@@ -221,12 +221,13 @@ static int connect_exchange(runtime *rt, const sg__xchg *x)
         o = &prod->outputs[prod->n_outputs++];
         memset(o, 0, sizeof(*o));
         o->kind = x->kind;
-        o->n = x->kind == SG__XCHG_POINTWISE ? 1 : p_to;
-        o->rr = i % o->n; /* spread rebalancing producers over the targets */
-        o->chans = sg_calloc((size_t)o->n, sizeof(*o->chans));
-        o->pending = sg_calloc((size_t)o->n, sizeof(*o->pending));
+        int n = x->kind == SG__XCHG_POINTWISE ? 1 : p_to;
+        o->rr = i % n; /* spread rebalancing producers over the targets */
+        o->chans = sg_calloc((size_t)n, sizeof(*o->chans));
+        o->pending = sg_calloc((size_t)n, sizeof(*o->pending));
         if (!o->chans || !o->pending)
-            return SG_ENOMEM;
+            return SG_ENOMEM; /* o->n stays 0: nothing to close */
+        o->n = n;
         for (int k = 0; k < o->n; k++) {
             int j = x->kind == SG__XCHG_POINTWISE ? i : k;
             sg__subtask *cons = rt->subtasks[rt->first_subtask[x->to_task] + j];
@@ -375,11 +376,12 @@ static void show_progress(runtime *rt, double start, uint64_t *last_read, uint64
 static int run_workers(runtime *rt, double start, char *err, size_t errlen)
 {
     int rc;
-    if ((rc = sg__sched_init(&rt->sched, rt->cfg->workers, rt->subtasks, rt->n_subtasks)) < 0) {
+    rc = sg__sched_init(&rt->sched, rt->cfg->workers, rt->subtasks, rt->n_subtasks);
+    rt->sched_ready = true; /* destroy frees what init allocated, even on failure */
+    if (rc < 0) {
         snprintf(err, errlen, "out of memory starting workers");
         return rc;
     }
-    rt->sched_ready = true;
     if ((rc = sg__sched_start(&rt->sched)) < 0) {
         snprintf(err, errlen, "%s", rt->sched.errmsg);
         return rc;

@@ -138,6 +138,7 @@ int sg__sched_init(sg__sched *s, int n_workers, sg__subtask **tasks, int n_tasks
 int sg__sched_start(sg__sched *s)
 {
     atomic_store(&s->running, s->n_workers);
+    s->n_started = s->n_workers;
     for (int i = 0; i < s->n_workers; i++) {
         int err = pthread_create(&s->workers[i].thread, NULL, worker_main, &s->workers[i]);
         if (err) {
@@ -147,7 +148,7 @@ int sg__sched_start(sg__sched *s)
             fail(s, msg);
             for (int k = 0; k < i; k++)
                 pthread_join(s->workers[k].thread, NULL);
-            s->n_workers = i; /* joined already */
+            s->n_started = 0; /* joined already */
             return SG_EINTERNAL;
         }
     }
@@ -181,8 +182,9 @@ void sg__sched_stop(sg__sched *s)
 
 void sg__sched_join(sg__sched *s)
 {
-    for (int i = 0; i < s->n_workers; i++)
+    for (int i = 0; i < s->n_started; i++)
         pthread_join(s->workers[i].thread, NULL);
+    s->n_started = 0;
 }
 
 void sg__sched_destroy(sg__sched *s)

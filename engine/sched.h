@@ -31,6 +31,7 @@ typedef struct sg__worker {
 struct sg__sched {
     sg__worker *workers;
     int n_workers;
+    int n_started; /* threads running or not yet joined */
     _Atomic int failed;   /* set once by the first failing worker */
     _Atomic int stop;     /* asks every worker to stop (failure, or a signal) */
     _Atomic int running;  /* workers still running */

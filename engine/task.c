@@ -228,9 +228,9 @@ static int poll_source(sg__subtask *t)
     /* Bounded out-of-orderness: wm = max ts - delay - 1, never decreasing. */
     const sg_ctx *tracker = src->decode ? src->decode : src;
     if (t->wm_delay >= 0 && tracker->max_ts != SG_TIME_MIN) {
-        sg_time wm = tracker->max_ts - t->wm_delay - 1;
-        if (tracker->max_ts < SG_TIME_MIN + t->wm_delay + 1)
-            wm = SG_TIME_MIN;
+        sg_time wm = tracker->max_ts < SG_TIME_MIN + t->wm_delay + 1
+                         ? SG_TIME_MIN
+                         : tracker->max_ts - t->wm_delay - 1;
         if (wm > t->wm_out) {
             t->wm_out = wm;
             int wrc = sg__inst_watermark(src, wm);

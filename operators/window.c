@@ -84,6 +84,11 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
     bool created;
     int rc;
     SG_UNUSED(port);
+    /* Every bound computed below lies within size of ts; keep them in int64. */
+    if (rec->ts < SG_TIME_MIN + 2 * c->size || rec->ts > SG_TIME_MAX - 2 * c->size) {
+        sg_ctx_reject(ctx, rec, "event time too close to the int64 limits for its windows");
+        return SG_OK;
+    }
     if (floor_to(rec->ts, c->slide) + c->size - 1 <= wm) {
         sg_ctx_count_late(ctx, 1);
         return SG_OK;

@@ -1,6 +1,9 @@
-/* gen:posts — generated posts as JSON Lines, decoded like a file's. A parallel
- * source: instance i of P produces posts i, i + P, i + 2P, ... below count, so the
- * run holds the same posts at every parallelism. */
+/* gen:posts — generated posts as JSON Lines, decoded like a file's. One instance,
+ * like a file: the watermark each post carries (the max ts before it, less the
+ * delay) is then the same at every parallelism, and so is which posts are late. A
+ * parallel generator would give each instance its own watermark, as Flink's
+ * per-split watermarks do, and lateness would depend on the split. Generating runs
+ * at ~1.5 M posts/s, faster than the rest of the job consumes them. */
 #include "postgen.h"
 #include "trending.h"
 
@@ -23,9 +26,11 @@ static int ps_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
         (rc = sg_ctx_param_i64(ctx, "start", &start)) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "disorder", &disorder)) < 0)
         return rc;
-    if (count < 0 || rate < 1 || rate > 1000000000 || disorder < 0 || disorder > 1000000000)
+    if (count < 0 || rate < 1 || rate > 1000000000 || disorder < 0 || disorder > 1000000000 ||
+        start < 0 || start > 4000000000000000000)
         return sg_ctx_errorf(ctx, SG_EINVAL,
-                             "%s: need count >= 0, rate in 1..1e9, disorder in 0..1e9 (ms)",
+                             "%s: need count >= 0, rate in 1..1e9, disorder in 0..1e9 (ms), "
+                             "start in 0..4e18 (epoch ms)",
                              sg_ctx_uri(ctx));
     tw_postgen_config cfg = {
         .seed = (uint64_t)seed, .start_ms = start, .rate = rate, .max_disorder_ms = disorder,
@@ -63,7 +68,6 @@ const sg_source_def tw_post_generator = {
     .abi = SG_SOURCE_ABI_1,
     .name = "posts",
     .self_size = sizeof(post_source),
-    .flags = SG_SOURCE_PARALLEL,
     .open = ps_open,
     .poll = ps_poll,
     .close = ps_close,

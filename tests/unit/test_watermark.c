@@ -157,11 +157,105 @@ static void test_union_watermark_is_the_minimum_of_its_inputs(void **state)
     }
 }
 
+/* ---- A window after a window ------------------------------------------------------
+ * Window results carry ts = end - 1, at or behind the watermark that fired them; a
+ * second window with the same alignment downstream must still count them (Flink: the
+ * downstream operator has not seen that watermark yet). */
+
+static int const_key(sg_ctx *ctx, const sg_record *in, sg_bytes *key, void *udata)
+{
+    (void)ctx;
+    (void)in;
+    (void)udata;
+    *key = sg_bytes_str("k");
+    return SG_OK;
+}
+
+static int one_add(void *acc, const sg_record *rec, void *udata)
+{
+    (void)rec;
+    (void)udata;
+    ++*(int64_t *)acc;
+    return SG_OK;
+}
+
+static int value_add(void *acc, const sg_record *rec, void *udata)
+{
+    int64_t v;
+    (void)udata;
+    memcpy(&v, rec->value.data, sizeof(v));
+    *(int64_t *)acc += v;
+    return SG_OK;
+}
+
+static void sum_merge(void *acc, const void *other, void *udata)
+{
+    (void)udata;
+    *(int64_t *)acc += *(const int64_t *)other;
+}
+
+static int emit_acc(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, const void *acc,
+                    void *udata)
+{
+    (void)start;
+    (void)udata;
+    sg_bytes v = {acc, sizeof(int64_t)};
+    return sg_emit(ctx, end - 1, key, v);
+}
+
+typedef struct totals {
+    int64_t rows, sum;
+} totals;
+
+static int totals_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
+{
+    totals *t = sg_ctx_udata(ctx);
+    int64_t v;
+    (void)self;
+    (void)port;
+    memcpy(&v, rec->value.data, sizeof(v));
+    t->rows++;
+    t->sum += v;
+    return SG_OK;
+}
+
+static const sg_operator_def totals_def = {
+    .abi = SG_OPERATOR_ABI_1, .name = "totals", .n_inputs = 1, .process = totals_process,
+};
+
+static void test_window_results_are_not_late_for_a_window_after_it(void **state)
+{
+    (void)state;
+    for (int p = 1; p <= 2; p++) {
+        totals t = {0};
+        sg_job *job = sg__job_new(p, 2);
+        sg_aggregate_def count = {.abi = SG_AGGREGATE_ABI_1, .acc_size = sizeof(int64_t),
+                                  .add = one_add, .merge = sum_merge, .result = emit_acc};
+        sg_aggregate_def sum = count;
+        sum.add = value_add;
+        sg_window w = {.size_ms = 100};
+        assert_int_equal(sg_job_register_generator(job, "seq", &seq_def), SG_OK);
+        sg_stream *s = sg_stream_watermarks(sg_job_source(job, "src", "gen:seq?step=1", NULL), 0);
+        sg_stream *c1 = sg_stream_window_aggregate(sg_stream_key_by(s, "k1", const_key, NULL),
+                                                   "count", &w, &count, NULL);
+        sg_stream *c2 = sg_stream_window_aggregate(sg_stream_key_by(c1, "k2", const_key, NULL),
+                                                   "sum", &w, &sum, NULL);
+        sg_stream *o = sg_stream_set_parallelism(sg_stream_process(c2, &totals_def, &t), 1);
+        assert_int_equal(sg_stream_sink(o, "out", "null:", NULL), SG_OK);
+        run(job, 2);
+        /* N records, ts 0..N-1, windows of 100: N / 100 windows of 100 each. */
+        assert_int_equal(t.rows, N / 100);
+        assert_int_equal(t.sum, N);
+        sg__job_free(job);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_watermark_is_max_ts_minus_delay_minus_one_per_record),
         cmocka_unit_test(test_union_watermark_is_the_minimum_of_its_inputs),
+        cmocka_unit_test(test_window_results_are_not_late_for_a_window_after_it),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
