@@ -271,6 +271,37 @@ int sg__inst_process(sg_ctx *c, int port, const sg_record *rec)
     return rc < 0 ? rc : SG_OK;
 }
 
+int sg__inst_process_batch(sg_ctx *c, int port, const sg_record *recs, const int32_t *kgs,
+                           const sg_time *wms, size_t n)
+{
+    c->batch = recs;
+    c->batch_kgs = kgs;
+    c->batch_wms = wms;
+    c->batch_n = n;
+    int rc = c->op->process_batch(c, c->self, port, recs, n);
+    c->batch = NULL;
+    c->batch_n = 0;
+    c->key.data = NULL; /* the key's bytes go back with their batch */
+    c->key.len = 0;
+    if (c->scratch.used || c->scratch.big)
+        sg__scratch_reset(&c->scratch);
+    if (rc < 0 && !c->errmsg[0])
+        sg_ctx_errorf(c, rc, "%s failed: %s", c->name, sg_strerror(rc));
+    return rc < 0 ? rc : SG_OK;
+}
+
+void sg_ctx_select(sg_ctx *ctx, size_t i)
+{
+    if (!ctx->batch || i >= ctx->batch_n)
+        return;
+    const sg_record *rec = &ctx->batch[i];
+    *ctx->rec_wm = ctx->batch_wms[i];
+    if (ctx->keyed) {
+        ctx->key = rec->key;
+        ctx->kg = ctx->batch_kgs[i] >= 0 ? (uint16_t)ctx->batch_kgs[i] : sg__key_group(rec->key);
+    }
+}
+
 static int deliver(sg_ctx *c, const sg_record *rec)
 {
     if (c->track_ts) {

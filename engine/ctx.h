@@ -85,6 +85,12 @@ struct sg_ctx {
     sg_time own_rec_wm;
     sg_time wm_delay; /* the timestamp tracker: watermark delay, < 0 for none */
 
+    /* During process_batch: the batch, its key groups (-1: unknown) and watermarks. */
+    const sg_record *batch;
+    const int32_t *batch_kgs;
+    const sg_time *batch_wms;
+    size_t batch_n;
+
     sg__scratch scratch;
     char errmsg[512];
     sg__counters *counters;
@@ -127,6 +133,14 @@ int sg__inst_open(sg_ctx *c, const sg_bytes *snapshot);
 int sg__inst_snapshot(sg_ctx *c, sg_snap_writer *w);
 /* One record into the instance. */
 int sg__inst_process(sg_ctx *c, int port, const sg_record *rec);
+/* A batch of records into an operator with process_batch (kgs and wms per record). */
+int sg__inst_process_batch(sg_ctx *c, int port, const sg_record *recs, const int32_t *kgs,
+                           const sg_time *wms, size_t n);
+/* True when the instance takes batches (sg__inst_process_batch). */
+static inline bool sg__inst_takes_batches(const sg_ctx *c)
+{
+    return c->kind == SG__INST_OP && c->op->abi >= SG_OPERATOR_ABI_2 && c->op->process_batch;
+}
 /* Advances the instance's watermark: fires timers, on_watermark, then forwards. */
 int sg__inst_watermark(sg_ctx *c, sg_time wm);
 /* End of input for the instance and those after it in the chain. */

@@ -80,6 +80,15 @@ int sg_state_ref(sg_ctx *ctx, sg_state_id id, int64_t ns, size_t size, void **pt
     return rc < 0 ? state_error(ctx, rc) : rc;
 }
 
+void sg_state_prefetch(sg_ctx *ctx, sg_state_id id, size_t i, int64_t ns)
+{
+    if (!ctx->kv || !ctx->batch || i >= ctx->batch_n)
+        return;
+    const sg_record *rec = &ctx->batch[i];
+    int32_t kg = ctx->batch_kgs[i];
+    sg__kv_prefetch(ctx->kv, id, kg >= 0 ? (uint16_t)kg : sg__key_group(rec->key), rec->key, ns);
+}
+
 int sg_state_get_u64(sg_ctx *ctx, sg_state_id id, int64_t ns, uint64_t *out)
 {
     sg_bytes b;

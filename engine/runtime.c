@@ -288,6 +288,7 @@ static void destroy(runtime *rt)
         }
         sg_free(t->outputs);
         sg_free(t->over);
+        sg_free(t->views);
         sg_free(t);
     }
     for (int i = 0; i < rt->n_chans; i++)

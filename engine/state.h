@@ -85,6 +85,10 @@ int sg__kv_del(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t ns);
  * entries stay cached, clean. */
 int sg__kv_flush(sg__kv *kv);
 
+/* A hint that (id, kg, key, ns) will be looked up soon: prefetches its cache lines,
+ * pipelined over successive calls (state_cache.c). Never fails, never changes state. */
+void sg__kv_prefetch(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t ns);
+
 /* Visits every entry of one state in one key group, in backend key order (key bytes,
  * then namespace numerically; state_backend.h says how keys that prefix one another
  * interleave). Flushes first, so the visit sees every write made so

@@ -41,6 +41,7 @@
 #define ENTRY_ALIGN 64
 #define EVICT_DIVISOR 8 /* a full cache evicts capacity / 8 entries in one go */
 
+#define PREFETCH_LAG 4 /* prefetch calls between a slot's prefetch and its entry's */
 #define INLINE_BYTES 32 /* key and value bytes kept inside the entry */
 #define POOL_CLASSES 7  /* out-of-line blocks of 64, 128, ..., 4096 bytes */
 #define POOL_MIN_SHIFT 6
@@ -123,6 +124,10 @@ struct sg__kv {
 
     sg__kv_stats stats;
     char err[256];
+
+    /* sg__kv_prefetch's pipeline: hashes whose slot was prefetched, oldest first. */
+    uint64_t pf_hash[PREFETCH_LAG];
+    unsigned pf_pos;
 };
 
 /* ==== Errors ==================================================================== */
@@ -887,4 +892,22 @@ void sg__kv_get_stats(const sg__kv *kv, sg__kv_stats *out)
 const char *sg__kv_errmsg(const sg__kv *kv)
 {
     return kv->err;
+}
+
+/* Two stages, one call each: this call prefetches the slot of (id, kg, key, ns), and
+ * the slot prefetched PREFETCH_LAG calls ago, by now in cache, leads to its entry,
+ * which it prefetches. A caller that runs a few records ahead of its lookups thus
+ * finds both cache lines present. A stale or colliding slot only wastes a prefetch. */
+void sg__kv_prefetch(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t ns)
+{
+    if (!kv->slots || id >= kv->n_states)
+        return;
+    uint64_t h = entry_hash(id, kg, key, ns);
+    __builtin_prefetch(&kv->slots[h & kv->mask]);
+    unsigned pos = kv->pf_pos++ % PREFETCH_LAG;
+    uint64_t old = kv->pf_hash[pos];
+    kv->pf_hash[pos] = h;
+    slot s = kv->slots[old & kv->mask];
+    if (s.idx && s.tag == (uint32_t)(old >> 32) && s.idx - 1 < kv->n_entries)
+        __builtin_prefetch(&kv->entries[s.idx - 1]);
 }

@@ -259,11 +259,30 @@ static int on_input_watermark(sg__subtask *t)
     return SG_OK;
 }
 
+/* The views of a batch's records for an operator with process_batch. */
+static int process_whole_batch(sg__subtask *t, sg__input *in, sg__batch *b)
+{
+    if (!t->views && !(t->views = sg_malloc(SG__BATCH_RECS * sizeof(*t->views) +
+                                            SG__BATCH_RECS * sizeof(*t->view_wms) +
+                                            SG__BATCH_RECS * sizeof(*t->view_kgs))))
+        return sg_ctx_errorf(&t->chain[0], SG_ENOMEM, "out of memory");
+    t->view_wms = (sg_time *)(void *)(t->views + SG__BATCH_RECS);
+    t->view_kgs = (int32_t *)(void *)(t->view_wms + SG__BATCH_RECS);
+    for (uint32_t i = 0; i < b->n; i++) {
+        sg__batch_get(b, i, &t->views[i], &t->view_wms[i]);
+        t->view_kgs[i] = b->recs[i].kg;
+    }
+    return sg__inst_process_batch(&t->chain[0], in->port, t->views, t->view_kgs, t->view_wms,
+                                  b->n);
+}
+
 static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)
 {
     int rc = SG_OK;
     switch (b->kind) {
     case SG__BATCH_DATA:
+        if (sg__inst_takes_batches(&t->chain[0]))
+            return process_whole_batch(t, in, b);
         for (uint32_t i = 0; i < b->n && rc >= 0; i++) {
             sg_record rec;
             sg__batch_get(b, i, &rec, &t->rec_wm);

@@ -64,6 +64,9 @@ typedef struct sg__subtask {
     int n_inputs, next_input, n_ended;
     sg_time in_wm;
     sg_time rec_wm; /* the current record's source watermark, shared by the chain */
+    sg_record *views; /* batch views for a head with process_batch (one allocation) */
+    sg_time *view_wms;
+    int32_t *view_kgs;
 
     sg__output *outputs;
     int n_outputs;

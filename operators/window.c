@@ -32,6 +32,12 @@ static sg_time floor_to(sg_time ts, sg_time unit)
     return r < 0 ? ts - r - unit : ts - r;
 }
 
+/* Every window bound computed for ts lies within 2 * size of it: keep them in int64. */
+static bool fits(const sg_window_config *c, sg_time ts)
+{
+    return ts >= SG_TIME_MIN + 2 * c->size && ts <= SG_TIME_MAX - 2 * c->size;
+}
+
 static int window_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
 {
     window_self *w = self;
@@ -84,8 +90,7 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
     bool created;
     int rc;
     SG_UNUSED(port);
-    /* Every bound computed below lies within size of ts; keep them in int64. */
-    if (rec->ts < SG_TIME_MIN + 2 * c->size || rec->ts > SG_TIME_MAX - 2 * c->size) {
+    if (!fits(c, rec->ts)) {
         sg_ctx_reject(ctx, rec, "event time too close to the int64 limits for its windows");
         return SG_OK;
     }
@@ -107,6 +112,30 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
     if (!created)
         return SG_OK;
     return sg_timer_set(ctx, SG_TIME_EVENT, first_open_window_end(c, pane_end, wm) - 1);
+}
+
+/* Prefetching this many records ahead hides most of a state lookup's memory latency
+ * (sg_state_prefetch pipelines the slot and the entry over successive calls). */
+#define PREFETCH_AHEAD 8
+
+static int window_process_batch(sg_ctx *ctx, void *self, int port, const sg_record *recs,
+                                size_t n)
+{
+    const sg_window_config *c = sg_ctx_udata(ctx);
+    window_self *w = self;
+    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+        if (fits(c, recs[i].ts))
+            sg_state_prefetch(ctx, w->acc, i, floor_to(recs[i].ts, c->pane) + c->pane);
+    for (size_t i = 0; i < n; i++) {
+        size_t ahead = i + PREFETCH_AHEAD;
+        if (ahead < n && fits(c, recs[ahead].ts))
+            sg_state_prefetch(ctx, w->acc, ahead, floor_to(recs[ahead].ts, c->pane) + c->pane);
+        sg_ctx_select(ctx, i);
+        int rc = window_process(ctx, self, port, &recs[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return SG_OK;
 }
 
 static int fire_tumbling(sg_ctx *ctx, const sg_window_config *c, window_self *w, sg_time end)
@@ -171,7 +200,7 @@ static int window_on_timer(sg_ctx *ctx, void *self, sg_time_domain d, sg_time ts
 }
 
 const sg_operator_def sg_window_aggregate_op = {
-    .abi = SG_OPERATOR_ABI_1,
+    .abi = SG_OPERATOR_ABI_2,
     .name = "window_aggregate",
     .self_size = sizeof(window_self),
     .flags = SG_OP_KEYED,
@@ -179,4 +208,5 @@ const sg_operator_def sg_window_aggregate_op = {
     .open = window_open,
     .process = window_process,
     .on_timer = window_on_timer,
+    .process_batch = window_process_batch,
 };

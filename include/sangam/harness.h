@@ -35,6 +35,10 @@ SG_API void sg_harness_free(sg_harness *h);
 /* One record into input 'port'. For a keyed operator the key is the record's key. */
 SG_API int sg_harness_process(sg_harness *h, int port, sg_time ts, sg_bytes key,
                               sg_bytes value);
+/* A batch of records into input 'port', as records arrive from another task: through
+ * process_batch when the operator has one (each record's watermark is the harness's
+ * current one), else record by record through process. */
+SG_API int sg_harness_process_batch(sg_harness *h, int port, const sg_record *recs, size_t n);
 /* Advances the watermark: due timers fire, then on_watermark runs. */
 SG_API int sg_harness_watermark(sg_harness *h, sg_time wm);
 /* End of input: the watermark goes to SG_TIME_MAX, then finish runs. */

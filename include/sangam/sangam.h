@@ -337,6 +337,7 @@ SG_API int sg_stream_sink(sg_stream *in, const char *name, const char *uri,
  */
 #define SG_OP_KEYED 0x1u
 #define SG_OPERATOR_ABI_1 1u
+#define SG_OPERATOR_ABI_2 2u /* adds process_batch */
 
 struct sg_operator_def {
     uint32_t abi;     /* SG_OPERATOR_ABI_1; fields are only ever appended */
@@ -351,7 +352,19 @@ struct sg_operator_def {
     int (*snapshot)(sg_ctx *ctx, void *self, sg_snap_writer *out); /* non-keyed state */
     int (*finish)(sg_ctx *ctx, void *self);
     void (*close)(sg_ctx *ctx, void *self);
+    /* abi >= SG_OPERATOR_ABI_2, optional. When records reach the operator from
+     * another task in a batch, the engine may call this instead of process, once for
+     * recs[0..n) in order. Before handling recs[i] the operator calls
+     * sg_ctx_select(ctx, i), which makes it the current record (its key for state
+     * and timers, its watermark for sg_ctx_watermark); it may call
+     * sg_state_prefetch for records a few places ahead, which hides the memory
+     * latency of state lookups. process must still be given: the engine uses it
+     * where records come one at a time. */
+    int (*process_batch)(sg_ctx *ctx, void *self, int port, const sg_record *recs, size_t n);
 };
+
+/* In process_batch: makes recs[i] the current record. */
+SG_API void sg_ctx_select(sg_ctx *ctx, size_t i);
 
 /* Emits a record downstream; the bytes are copied or handed on borrowed (rule 4). */
 SG_API int sg_emit(sg_ctx *ctx, sg_time ts, sg_bytes key, sg_bytes value);
@@ -405,6 +418,10 @@ SG_API int sg_state_clear(sg_ctx *ctx, sg_state_id id, int64_t ns);
  * valid until the next state call (rule 3). The fast path for accumulators. */
 SG_API int sg_state_ref(sg_ctx *ctx, sg_state_id id, int64_t ns, size_t size, void **ptr,
                         bool *created);
+/* In process_batch: a hint that the operator will soon touch state (id, ns) of the
+ * key of recs[i]. It changes nothing and cannot fail; call it for records a few
+ * places ahead (4 to 8) of the one being handled. */
+SG_API void sg_state_prefetch(sg_ctx *ctx, sg_state_id id, size_t i, int64_t ns);
 /* u64 conveniences on top of get/put; get leaves *out alone on SG_NOTFOUND. */
 SG_API int sg_state_get_u64(sg_ctx *ctx, sg_state_id id, int64_t ns, uint64_t *out);
 SG_API int sg_state_put_u64(sg_ctx *ctx, sg_state_id id, int64_t ns, uint64_t v);

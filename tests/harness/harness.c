@@ -224,3 +224,28 @@ int sg_harness_snapshot_restore(sg_harness *h)
     sg__snap_writer_free(&w);
     return rc;
 }
+
+int sg_harness_process_batch(sg_harness *h, int port, const sg_record *recs, size_t n)
+{
+    int rc = SG_OK;
+    if (!sg__inst_takes_batches(&h->inst)) {
+        for (size_t i = 0; i < n && rc >= 0; i++)
+            rc = sg__inst_process(&h->inst, port, &recs[i]);
+        return rc;
+    }
+    int32_t *kgs = sg_malloc(n * sizeof(*kgs) + 1);
+    sg_time *wms = sg_malloc(n * sizeof(*wms) + 1);
+    if (!kgs || !wms) {
+        sg_free(kgs);
+        sg_free(wms);
+        return SG_ENOMEM;
+    }
+    for (size_t i = 0; i < n; i++) {
+        kgs[i] = -1; /* the engine computes key groups it is not given */
+        wms[i] = h->inst.wm;
+    }
+    rc = sg__inst_process_batch(&h->inst, port, recs, kgs, wms, n);
+    sg_free(kgs);
+    sg_free(wms);
+    return rc;
+}
