@@ -105,12 +105,35 @@ static void test_many_timers_stay_ordered_and_deduplicated(void **state)
     sg__timers_free(&t);
 }
 
+static void test_a_deleted_timer_set_again_fires_once_in_its_new_place(void **state)
+{
+    sg__timers t;
+    (void)state;
+    sg__timers_init(&t);
+    assert_int_equal(sg__timers_set(&t, 0, key("a"), 10), SG_OK);
+    assert_int_equal(sg__timers_set(&t, 0, key("b"), 10), SG_OK);
+    assert_int_equal(sg__timers_delete(&t, key("a"), 10), SG_OK);
+    assert_int_equal(sg__timers_count(&t), 1);
+    assert_int_equal(sg__timers_set(&t, 0, key("a"), 10), SG_OK); /* now after b */
+    assert_int_equal(sg__timers_count(&t), 2);
+    sg__timer *x = sg__timers_pop(&t);
+    assert_memory_equal(x->key, "b", 1);
+    sg__timers_release(&t, x);
+    x = sg__timers_pop(&t);
+    assert_memory_equal(x->key, "a", 1);
+    sg__timers_release(&t, x);
+    assert_null(sg__timers_pop(&t));
+    assert_int_equal(sg__timers_count(&t), 0);
+    sg__timers_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_timers_fire_in_ts_then_insertion_order),
         cmocka_unit_test(test_setting_a_timer_twice_keeps_one),
         cmocka_unit_test(test_delete_removes_only_that_timer),
+        cmocka_unit_test(test_a_deleted_timer_set_again_fires_once_in_its_new_place),
         cmocka_unit_test(test_many_timers_stay_ordered_and_deduplicated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
