@@ -2,7 +2,6 @@
  * watch them, and clean up. The main thread only monitors: progress and the end. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "engine/builtin.h"
+#include "engine/fsutil.h"
 #include "engine/plan.h"
 #include "engine/reject.h"
 #include "engine/runtime.h"
@@ -41,19 +41,6 @@ static double now_s(void)
 }
 
 /* ---- State directories ------------------------------------------------------------ */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
-}
-
-static void remove_tree(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static int make_state_root(runtime *rt, char *err, size_t errlen)
 {
@@ -300,7 +287,7 @@ static void destroy(runtime *rt)
         sg__sched_destroy(&rt->sched);
     sg__plan_free(&rt->plan);
     if (rt->state_root) {
-        remove_tree(rt->state_root);
+        sg__remove_tree(rt->state_root);
         sg_free(rt->state_root);
     }
 }

@@ -44,7 +44,8 @@ static void fail(sg__sched *s, const char *msg)
     wake_all(s);
 }
 
-static void timed_wait(sg__worker *w, int ms)
+/* The CLOCK_REALTIME time ms from now, as pthread_cond_timedwait wants it. */
+static struct timespec deadline_after(int ms)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -54,6 +55,12 @@ static void timed_wait(sg__worker *w, int ms)
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
+    return ts;
+}
+
+static void timed_wait(sg__worker *w, int ms)
+{
+    struct timespec ts = deadline_after(ms);
     pthread_cond_timedwait(&w->cv, &w->mu, &ts);
 }
 
@@ -157,14 +164,7 @@ int sg__sched_start(sg__sched *s)
 
 bool sg__sched_wait(sg__sched *s, int timeout_ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    struct timespec ts = deadline_after(timeout_ms);
     pthread_mutex_lock(&s->mu);
     while (atomic_load(&s->running) > 0)
         if (pthread_cond_timedwait(&s->done_cv, &s->mu, &ts) == ETIMEDOUT)

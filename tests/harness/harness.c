@@ -2,7 +2,6 @@
  * collector instead of a task's outputs, run on the caller's thread. */
 #define _XOPEN_SOURCE 700
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +9,7 @@
 #include <sangam/harness.h>
 
 #include "engine/ctx.h"
+#include "engine/fsutil.h"
 #include "engine/snap.h"
 
 struct sg_harness {
@@ -56,14 +56,6 @@ static int collect_wm(void *ud, sg_time wm)
 {
     ((sg_harness *)ud)->out_wm = wm;
     return SG_OK;
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove(path) == 0 || errno == ENOENT ? 0 : -1;
 }
 
 /* A fresh, unopened instance of the harness's operator. */
@@ -144,7 +136,7 @@ void sg_harness_free(sg_harness *h)
     sg_harness_clear(h);
     sg_free(h->out);
     if (h->dir[0])
-        nftw(h->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        sg__remove_tree(h->dir);
     sg_free(h);
 }
 
