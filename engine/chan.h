@@ -25,7 +25,6 @@ typedef struct sg__chan {
     sg__ring data; /* producer -> consumer */
     sg__ring free; /* consumer -> producer: emptied batches */
     struct sg__subtask *producer, *consumer;
-    int consumer_input; /* index in the consumer's inputs */
 } sg__chan;
 
 sg__chan *sg__chan_new(void);

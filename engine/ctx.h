@@ -107,11 +107,9 @@ struct sg_ctx {
     sg_ctx *decode; /* the decoder stage, for line sources */
     sg_ctx *source; /* in a decoder stage: the source whose lines it decodes */
     sg_decoder dec;
-    bool has_dec;
     /* Timestamp tracking for bounded out-of-orderness watermarks. */
     bool track_ts;
     sg_time max_ts;
-    uint64_t emitted;
 
     /* Sinks with an encoder. */
     sg_encoder enc;

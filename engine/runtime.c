@@ -132,7 +132,6 @@ static int build_chain(runtime *rt, const sg__ptask *pt, sg__subtask *t, int ind
                 d->parallelism = pt->parallelism;
                 d->rejects = rt->rejects;
                 d->dec = node->dec;
-                d->has_dec = true;
                 d->udata = node->dec.udata;
                 d->source = x;
                 d->track_ts = true;
@@ -175,7 +174,7 @@ static int add_input(sg__subtask *t, sg__chan *c, int port)
     in->wm = SG_TIME_MIN;
     in->port = port;
     c->consumer = t;
-    c->consumer_input = t->n_inputs++;
+    t->n_inputs++;
     return SG_OK;
 }
 

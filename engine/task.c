@@ -239,7 +239,6 @@ static int poll_source(sg__subtask *t)
         }
     }
     if (rc == SG_EOF) {
-        t->eof = true;
         return end_of_input(t);
     }
     return rc == SG_AGAIN ? SG_AGAIN : SG_OK;

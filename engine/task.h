@@ -75,7 +75,7 @@ typedef struct sg__subtask {
     int n_over, cap_over;
     _Atomic bool blocked; /* has overflow; consumers wake its worker when they pop */
 
-    bool opened, finished, eof;
+    bool opened, finished;
     bool again; /* the source's last poll had nothing: poll again after a pause */
     sg__counters counters;
     sg__published pub;
