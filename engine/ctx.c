@@ -470,7 +470,7 @@ void sg_ctx_count_late(sg_ctx *ctx, uint64_t n)
 int sg_timer_set(sg_ctx *ctx, sg_time_domain d, sg_time ts)
 {
     if (d != SG_TIME_EVENT)
-        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: processing-time timers are not supported yet",
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: processing-time timers come with issue #3; use event time",
                              ctx->name);
     if (ctx->kind != SG__INST_OP)
         return sg_ctx_errorf(ctx, SG_EINVAL, "%s: timers belong to operators", ctx->name);

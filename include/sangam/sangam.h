@@ -493,7 +493,7 @@ SG_API int sg_ctx_params_check(sg_ctx *ctx, const char *known);
 /* ---- Sinks ----------------------------------------------------------------
  * write receives each record; for a sink with an encoder, rec->value is the encoded
  * line including its "\n". pre_commit / commit are the two phases of a checkpoint
- * (issue: checkpoints); finish is called at the end of input. */
+ * (called once checkpoints exist, issue #4); finish is called at the end of input. */
 #define SG_SINK_ABI_1 1u
 struct sg_sink_def {
     uint32_t abi;
