@@ -29,8 +29,10 @@ run: build
 
 test: lint test-release test-asan test-tsan
 
-# Static analysis of the engine, built-in operators and connectors (STYLE.md 11).
+# Formatting of every C file, and static analysis of the engine, built-in operators and
+# connectors (STYLE.md 11).
 lint: deps
+	git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 	cppcheck --enable=warning,performance,portability --inline-suppr --error-exitcode=1 -q \
 	    -I include -I . -D_GNU_SOURCE engine operators connectors
 

@@ -84,8 +84,7 @@ static int fs_poll(sg_ctx *ctx, void *self, size_t budget)
                 if (fs->end > fs->start) { /* the last line has no newline */
                     size_t len = fs->end - fs->start;
                     fs->start = fs->end;
-                    return (rc = sg_source_emit_line(ctx, p, len, ++fs->line_no)) < 0 ? rc
-                                                                                      : SG_EOF;
+                    return (rc = sg_source_emit_line(ctx, p, len, ++fs->line_no)) < 0 ? rc : SG_EOF;
                 }
                 return SG_EOF;
             }

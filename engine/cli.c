@@ -150,16 +150,16 @@ static int cmd_run(int argc, char **argv)
         {"state-backend", SG_OPT_STR, &eo.backend, "rocksdb or heap", false, 0},
         {"state-cache-entries", SG_OPT_I64, &eo.cache_entries,
          "entries in each operator's write-back state cache", false, 16},
-        {"dead-letter", SG_OPT_STR, &eo.dead_letter, "write every bad record to this file",
-         false, 0},
+        {"dead-letter", SG_OPT_STR, &eo.dead_letter, "write every bad record to this file", false,
+         0},
         {"report-bad", SG_OPT_I64, &eo.report_bad, "bad records shown on stderr", false, 0},
         {"no-progress", SG_OPT_FLAG, &eo.no_progress, "no progress line on a terminal", false, 0},
         {"quiet", SG_OPT_FLAG, &eo.quiet, "no progress line and no summary", false, 0},
     };
     char err[400];
     int job_at = 0;
-    int rc = sg__options_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, 1, true,
-                               &job_at, err, sizeof(err));
+    int rc = sg__options_parse(opts, sizeof(opts) / sizeof(opts[0]), argc, argv, 1, true, &job_at,
+                               err, sizeof(err));
     if (rc == SG_HELP) {
         usage(stdout);
         printf("\nEngine options:\n");

@@ -7,8 +7,7 @@
 #include <stddef.h>
 
 #define SG_ASSERT(cond) assert(cond)
-#define sg_container_of(ptr, type, member) \
-    ((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+#define sg_container_of(ptr, type, member) ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #define SG_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define SG_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define SG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))

@@ -116,8 +116,7 @@ static int read_snapshot(sg_ctx *c, sg_snap_reader *r, sg_bytes *own)
     if (rc >= 0)
         rc = sg_snap_get_bytes(r, own);
     if (rc < 0)
-        return sg_ctx_errorf(c, rc, "%s: the snapshot is malformed (%s)", c->name,
-                             sg_strerror(rc));
+        return sg_ctx_errorf(c, rc, "%s: the snapshot is malformed (%s)", c->name, sg_strerror(rc));
     return SG_OK;
 }
 
@@ -307,8 +306,7 @@ static int deliver(sg_ctx *c, const sg_record *rec)
     if (c->track_ts) {
         /* The watermark before this record: max ts so far - delay - 1. */
         if (c->wm_delay >= 0 && c->max_ts != SG_TIME_MIN &&
-            c->max_ts >= SG_TIME_MIN + c->wm_delay + 1 &&
-            c->max_ts - c->wm_delay - 1 > *c->rec_wm)
+            c->max_ts >= SG_TIME_MIN + c->wm_delay + 1 && c->max_ts - c->wm_delay - 1 > *c->rec_wm)
             *c->rec_wm = c->max_ts - c->wm_delay - 1;
         if (rec->ts > c->max_ts)
             c->max_ts = rec->ts;
@@ -470,7 +468,8 @@ void sg_ctx_count_late(sg_ctx *ctx, uint64_t n)
 int sg_timer_set(sg_ctx *ctx, sg_time_domain d, sg_time ts)
 {
     if (d != SG_TIME_EVENT)
-        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: processing-time timers come with issue #3; use event time",
+        return sg_ctx_errorf(ctx, SG_EINVAL,
+                             "%s: processing-time timers come with issue #3; use event time",
                              ctx->name);
     if (ctx->kind != SG__INST_OP)
         return sg_ctx_errorf(ctx, SG_EINVAL, "%s: timers belong to operators", ctx->name);

@@ -36,7 +36,6 @@ typedef struct sg__counters {
     uint64_t written; /* records written by sinks */
 } sg__counters;
 
-
 typedef int (*sg__out_fn)(void *ud, const sg_record *rec);
 typedef int (*sg__out_wm_fn)(void *ud, sg_time wm);
 

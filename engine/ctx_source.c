@@ -138,8 +138,7 @@ int sg_source_emit_line(sg_ctx *ctx, const void *data, size_t len, uint64_t line
     const char *reason = NULL;
     sg_ctx *dec = ctx->decode;
     if (!ctx->parser || !dec)
-        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: emits lines without a line format",
-                             ctx->name);
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: emits lines without a line format", ctx->name);
     ctx->line_no = line_no;
     ctx->raw_line.data = data;
     ctx->raw_line.len = len;
@@ -157,7 +156,8 @@ int sg_source_emit_line(sg_ctx *ctx, const void *data, size_t len, uint64_t line
     rc = dec->dec.decode(dec, row, dec->dec.udata);
     sg__scratch_reset(&dec->scratch); /* the decoder's scratch lives for one line */
     if (rc < 0 && !ctx->errmsg[0])
-        snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s", dec->errmsg[0] ? dec->errmsg : sg_strerror(rc));
+        snprintf(ctx->errmsg, sizeof(ctx->errmsg), "%s",
+                 dec->errmsg[0] ? dec->errmsg : sg_strerror(rc));
     return rc;
 }
 

@@ -24,8 +24,7 @@ int sg_state_declare(sg_ctx *ctx, const char *name, sg_state_kind kind, sg_state
 {
     int rc;
     if (ctx->kind != SG__INST_OP || !ctx->keyed)
-        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: keyed state needs a keyed operator",
-                             ctx->name);
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: keyed state needs a keyed operator", ctx->name);
     if (kind != SG_STATE_VALUE)
         return sg_ctx_errorf(ctx, SG_EINVAL, "%s: unknown state kind %d", ctx->name, kind);
     if (!ctx->kv && (rc = open_kv(ctx)) < 0)
@@ -39,8 +38,7 @@ int sg_state_declare(sg_ctx *ctx, const char *name, sg_state_kind kind, sg_state
 static int state_error(sg_ctx *ctx, int rc)
 {
     if (!ctx->kv)
-        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: state used before sg_state_declare",
-                             ctx->name);
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: state used before sg_state_declare", ctx->name);
     return sg_ctx_errorf(ctx, rc, "%s: state: %s", ctx->name, sg__kv_errmsg(ctx->kv));
 }
 
@@ -68,8 +66,7 @@ int sg_state_clear(sg_ctx *ctx, sg_state_id id, int64_t ns)
     return rc < 0 ? state_error(ctx, rc) : SG_OK;
 }
 
-int sg_state_ref(sg_ctx *ctx, sg_state_id id, int64_t ns, size_t size, void **ptr,
-                 bool *created)
+int sg_state_ref(sg_ctx *ctx, sg_state_id id, int64_t ns, size_t size, void **ptr, bool *created)
 {
     bool fresh = false;
     if (!ctx->kv)
@@ -96,8 +93,8 @@ int sg_state_get_u64(sg_ctx *ctx, sg_state_id id, int64_t ns, uint64_t *out)
     if (rc != SG_OK)
         return rc;
     if (b.len != sizeof(*out))
-        return sg_ctx_errorf(ctx, SG_ESERDE, "%s: state value is %zu bytes, not a u64",
-                             ctx->name, b.len);
+        return sg_ctx_errorf(ctx, SG_ESERDE, "%s: state value is %zu bytes, not a u64", ctx->name,
+                             b.len);
     memcpy(out, b.data, sizeof(*out));
     return SG_OK;
 }

@@ -4,8 +4,8 @@
 const char *sg_strerror(int rc)
 {
     switch (rc) {
-#define XX(name, val, msg) \
-    case val:              \
+#define XX(name, val, msg)                                                                         \
+    case val:                                                                                      \
         return msg;
         SG_ERRNO_MAP(XX)
 #undef XX
@@ -17,8 +17,8 @@ const char *sg_strerror(int rc)
 const char *sg_err_name(int rc)
 {
     switch (rc) {
-#define XX(name, val, msg) \
-    case val:              \
+#define XX(name, val, msg)                                                                         \
+    case val:                                                                                      \
         return "SG_" #name;
         SG_ERRNO_MAP(XX)
 #undef XX

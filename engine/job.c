@@ -210,8 +210,8 @@ sg_stream *sg_job_source(sg_job *job, const char *name, const char *uri, const s
      * runs; whether the file can be opened is checked when the job starts. */
     if (strncmp(uri, "file:", 5) != 0 && strncmp(uri, "gen:", 4) != 0) {
         sg_job_errorf(job, SG_EUSAGE,
-                      "source '%s': unsupported URI '%s' (expected file:PATH or gen:NAME)",
-                      name, uri);
+                      "source '%s': unsupported URI '%s' (expected file:PATH or gen:NAME)", name,
+                      uri);
         return NULL;
     }
     if (strncmp(uri, "file:", 5) == 0 && uri[5] == '\0') {
@@ -268,8 +268,8 @@ sg_stream *sg_stream_set_parallelism(sg_stream *s, int parallelism)
     return s;
 }
 
-sg_stream *sg__job_add_op(sg_stream *in, const char *name, const sg_operator_def *def,
-                          void *udata, bool keyed_output)
+sg_stream *sg__job_add_op(sg_stream *in, const char *name, const sg_operator_def *def, void *udata,
+                          bool keyed_output)
 {
     if (!in)
         return NULL;

@@ -82,8 +82,8 @@ struct sg_job {
 sg_job *sg__job_new(int default_parallelism, int workers);
 void sg__job_free(sg_job *job);
 /* Adds an operator node consuming 'in' (every producer of the stream). */
-sg_stream *sg__job_add_op(sg_stream *in, const char *name, const sg_operator_def *def,
-                          void *udata, bool keyed_output);
+sg_stream *sg__job_add_op(sg_stream *in, const char *name, const sg_operator_def *def, void *udata,
+                          bool keyed_output);
 const sg__generator *sg__job_find_generator(const sg_job *job, const char *name);
 /* Length of the name part of a "gen:NAME?..." URI path. */
 size_t sg__uri_name_len(const char *path);

@@ -26,7 +26,8 @@ int sg__reject_log_new(const char *dead_letter_path, int report_first, sg__rejec
         return SG_ENOMEM;
     }
     if (dead_letter_path && !(log->dead = fopen(dead_letter_path, "w"))) {
-        snprintf(err, errlen, "cannot open dead-letter file %s: %s", dead_letter_path, strerror(errno));
+        snprintf(err, errlen, "cannot open dead-letter file %s: %s", dead_letter_path,
+                 strerror(errno));
         sg_free(log);
         return SG_EIO;
     }
@@ -64,8 +65,8 @@ void sg__reject_log_write(sg__reject_log *log, const char *origin, uint64_t line
     if (log->report_left > 0) {
         log->report_left--;
         if (line)
-            fprintf(stderr, "sangam: bad record at %s:%llu: %s\n", origin,
-                    (unsigned long long)line, reason);
+            fprintf(stderr, "sangam: bad record at %s:%llu: %s\n", origin, (unsigned long long)line,
+                    reason);
         else
             fprintf(stderr, "sangam: bad record in %s: %s\n", origin, reason);
     } else {

@@ -344,14 +344,28 @@ static int scan_escape(jscan *js, char **ps, char *out)
     switch (c) {
     case '"':
     case '\\':
-    case '/': out[0] = c; return 1;
-    case 'b': out[0] = '\b'; return 1;
-    case 'f': out[0] = '\f'; return 1;
-    case 'n': out[0] = '\n'; return 1;
-    case 'r': out[0] = '\r'; return 1;
-    case 't': out[0] = '\t'; return 1;
-    case 'u': break;
-    default: return fail(js, s, "invalid escape");
+    case '/':
+        out[0] = c;
+        return 1;
+    case 'b':
+        out[0] = '\b';
+        return 1;
+    case 'f':
+        out[0] = '\f';
+        return 1;
+    case 'n':
+        out[0] = '\n';
+        return 1;
+    case 'r':
+        out[0] = '\r';
+        return 1;
+    case 't':
+        out[0] = '\t';
+        return 1;
+    case 'u':
+        break;
+    default:
+        return fail(js, s, "invalid escape");
     }
     long cp = hex4(s + 2, js->end);
     if (cp < 0)
@@ -545,12 +559,24 @@ static int scan_value(jscan *js, int depth, sg__row_type *type)
     if (js->s == js->end)
         return fail(js, js->s, "unexpected end of line");
     switch (*js->s) {
-    case '{': *type = SG__ROW_OBJECT; return scan_object(js, depth, NULL);
-    case '[': *type = SG__ROW_ARRAY; return scan_array(js, depth);
-    case '"': *type = SG__ROW_STRING; return scan_string(js, false, NULL, NULL);
-    case 't': *type = SG__ROW_TRUE; return scan_literal(js, "true", 4);
-    case 'f': *type = SG__ROW_FALSE; return scan_literal(js, "false", 5);
-    case 'n': *type = SG__ROW_NULL; return scan_literal(js, "null", 4);
+    case '{':
+        *type = SG__ROW_OBJECT;
+        return scan_object(js, depth, NULL);
+    case '[':
+        *type = SG__ROW_ARRAY;
+        return scan_array(js, depth);
+    case '"':
+        *type = SG__ROW_STRING;
+        return scan_string(js, false, NULL, NULL);
+    case 't':
+        *type = SG__ROW_TRUE;
+        return scan_literal(js, "true", 4);
+    case 'f':
+        *type = SG__ROW_FALSE;
+        return scan_literal(js, "false", 5);
+    case 'n':
+        *type = SG__ROW_NULL;
+        return scan_literal(js, "null", 4);
     default:
         if (*js->s == '-' || is_digit(*js->s))
             return scan_number(js, type);

@@ -348,8 +348,7 @@ static void show_progress(runtime *rt, double start, uint64_t *last_read, uint64
     format_count(in, sizeof(in), (double)st.read);
     format_count(in_rate, sizeof(in_rate), dt > 0 ? (double)(st.read - *last_read) / dt : 0);
     format_count(out, sizeof(out), (double)st.written);
-    format_count(out_rate, sizeof(out_rate),
-                 dt > 0 ? (double)(st.written - *last_out) / dt : 0);
+    format_count(out_rate, sizeof(out_rate), dt > 0 ? (double)(st.written - *last_out) / dt : 0);
     format_wm(wms, sizeof(wms), wm);
     fprintf(stderr, "\r\033[K[%5.1fs] in %s (%s/s)  out %s (%s/s)  bad %llu  late %llu  wm %s",
             t - start, in, in_rate, out, out_rate, (unsigned long long)st.bad,

@@ -16,7 +16,7 @@ typedef struct sg__run_config {
     bool progress;           /* a progress line on stderr */
     sg__kv_backend backend;
     size_t cache_entries;
-    int report_bad;          /* bad records reported on stderr, the first N */
+    int report_bad;            /* bad records reported on stderr, the first N */
     volatile int *interrupted; /* set (by a signal handler) to stop the run */
 } sg__run_config;
 

@@ -31,11 +31,11 @@ typedef struct sg__worker {
 struct sg__sched {
     sg__worker *workers;
     int n_workers;
-    int n_started; /* threads running or not yet joined */
-    _Atomic int failed;   /* set once by the first failing worker */
-    _Atomic int stop;     /* asks every worker to stop (failure, or a signal) */
-    _Atomic int running;  /* workers still running */
-    pthread_mutex_t mu;   /* guards errmsg and done_cv */
+    int n_started;       /* threads running or not yet joined */
+    _Atomic int failed;  /* set once by the first failing worker */
+    _Atomic int stop;    /* asks every worker to stop (failure, or a signal) */
+    _Atomic int running; /* workers still running */
+    pthread_mutex_t mu;  /* guards errmsg and done_cv */
     pthread_cond_t done_cv;
     char errmsg[1024];
 };

@@ -41,7 +41,7 @@
 #define ENTRY_ALIGN 64
 #define EVICT_DIVISOR 8 /* a full cache evicts capacity / 8 entries in one go */
 
-#define PREFETCH_LAG 4 /* prefetch calls between a slot's prefetch and its entry's */
+#define PREFETCH_LAG 4  /* prefetch calls between a slot's prefetch and its entry's */
 #define INLINE_BYTES 32 /* key and value bytes kept inside the entry */
 #define POOL_CLASSES 7  /* out-of-line blocks of 64, 128, ..., 4096 bytes */
 #define POOL_MIN_SHIFT 6

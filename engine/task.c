@@ -104,8 +104,7 @@ static int route(sg__subtask *t, sg__output *o, const sg_record *rec)
     if (o->kind == SG__XCHG_HASH) {
         kg = sg__key_group(rec->key);
         k = sg__kg_subtask((uint16_t)kg, o->n);
-    }
-    else if (o->kind == SG__XCHG_REBALANCE)
+    } else if (o->kind == SG__XCHG_REBALANCE)
         k = o->rr;
     for (;;) {
         sg__batch *b = o->pending[k];
@@ -271,8 +270,7 @@ static int process_whole_batch(sg__subtask *t, sg__input *in, sg__batch *b)
         sg__batch_get(b, i, &t->views[i], &t->view_wms[i]);
         t->view_kgs[i] = b->recs[i].kg;
     }
-    return sg__inst_process_batch(&t->chain[0], in->port, t->views, t->view_kgs, t->view_wms,
-                                  b->n);
+    return sg__inst_process_batch(&t->chain[0], in->port, t->views, t->view_kgs, t->view_wms, b->n);
 }
 
 static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)

@@ -34,10 +34,10 @@ typedef struct sg__input {
 
 typedef struct sg__output {
     sg__xchg_kind kind;
-    int n;              /* targets */
-    sg__chan **chans;   /* [n] */
+    int n;               /* targets */
+    sg__chan **chans;    /* [n] */
     sg__batch **pending; /* [n] batches being filled */
-    int rr;             /* rebalance: the target being filled */
+    int rr;              /* rebalance: the target being filled */
 } sg__output;
 
 typedef struct sg__overflow {
@@ -63,7 +63,7 @@ typedef struct sg__subtask {
     sg__input *inputs;
     int n_inputs, next_input, n_ended;
     sg_time in_wm;
-    sg_time rec_wm; /* the current record's source watermark, shared by the chain */
+    sg_time rec_wm;   /* the current record's source watermark, shared by the chain */
     sg_record *views; /* batch views for a head with process_batch (one allocation) */
     sg_time *view_wms;
     int32_t *view_kgs;

@@ -39,14 +39,26 @@ static int key_by_process(sg_ctx *ctx, void *self, int port, const sg_record *re
 }
 
 const sg_operator_def sg_map_op = {
-    .abi = SG_OPERATOR_ABI_1, .name = "map", .n_inputs = 1, .process = map_process,
+    .abi = SG_OPERATOR_ABI_1,
+    .name = "map",
+    .n_inputs = 1,
+    .process = map_process,
 };
 const sg_operator_def sg_filter_op = {
-    .abi = SG_OPERATOR_ABI_1, .name = "filter", .n_inputs = 1, .process = filter_process,
+    .abi = SG_OPERATOR_ABI_1,
+    .name = "filter",
+    .n_inputs = 1,
+    .process = filter_process,
 };
 const sg_operator_def sg_flat_map_op = {
-    .abi = SG_OPERATOR_ABI_1, .name = "flat_map", .n_inputs = 1, .process = flat_map_process,
+    .abi = SG_OPERATOR_ABI_1,
+    .name = "flat_map",
+    .n_inputs = 1,
+    .process = flat_map_process,
 };
 const sg_operator_def sg_key_by_op = {
-    .abi = SG_OPERATOR_ABI_1, .name = "key_by", .n_inputs = 1, .process = key_by_process,
+    .abi = SG_OPERATOR_ABI_1,
+    .name = "key_by",
+    .n_inputs = 1,
+    .process = key_by_process,
 };

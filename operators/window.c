@@ -59,8 +59,8 @@ static sg_time first_open_window_end(const sg_window_config *c, sg_time pane_end
 }
 
 /* A record some of whose windows are closed: add it to each open one directly. */
-static int add_direct(sg_ctx *ctx, const sg_window_config *c, window_self *w,
-                      const sg_record *rec, sg_time end, sg_time wm)
+static int add_direct(sg_ctx *ctx, const sg_window_config *c, window_self *w, const sg_record *rec,
+                      sg_time end, sg_time wm)
 {
     sg_time last_end = floor_to(rec->ts, c->slide) + c->size;
     int rc;
@@ -118,8 +118,7 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
  * (sg_state_prefetch pipelines the slot and the entry over successive calls). */
 #define PREFETCH_AHEAD 8
 
-static int window_process_batch(sg_ctx *ctx, void *self, int port, const sg_record *recs,
-                                size_t n)
+static int window_process_batch(sg_ctx *ctx, void *self, int port, const sg_record *recs, size_t n)
 {
     const sg_window_config *c = sg_ctx_udata(ctx);
     window_self *w = self;

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-    build-essential cmake pkg-config cppcheck
+    build-essential cmake pkg-config cppcheck clang-format git
     librocksdb-dev libevent-dev libmsgpack-dev libcmocka-dev
     libxxhash-dev libutf8proc-dev libjansson-dev
 )

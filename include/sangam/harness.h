@@ -33,8 +33,7 @@ SG_API int sg_harness_new_heap(const sg_operator_def *def, void *udata, sg_harne
 SG_API void sg_harness_free(sg_harness *h);
 
 /* One record into input 'port'. For a keyed operator the key is the record's key. */
-SG_API int sg_harness_process(sg_harness *h, int port, sg_time ts, sg_bytes key,
-                              sg_bytes value);
+SG_API int sg_harness_process(sg_harness *h, int port, sg_time ts, sg_bytes key, sg_bytes value);
 /* A batch of records into input 'port', as records arrive from another task: through
  * process_batch when the operator has one (each record's watermark is the harness's
  * current one), else record by record through process. */

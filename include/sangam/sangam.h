@@ -59,20 +59,20 @@ extern "C" {
 
 /* 0 is success; negative values are errors; positive values are statuses that are
  * not errors. The idiom is always: if ((rc = f(...)) < 0) return rc; */
-#define SG_ERRNO_MAP(XX)                                                      \
-    XX(OK, 0, "success")                                                      \
-    XX(NOTFOUND, 1, "not found")                                              \
-    XX(AGAIN, 2, "nothing available now")                                     \
-    XX(EOF, 3, "end of input")                                                \
-    XX(HELP, 4, "help was shown")                                             \
-    XX(ENOMEM, -1, "out of memory")                                           \
-    XX(EINVAL, -2, "invalid argument")                                        \
-    XX(EIO, -3, "input/output error")                                         \
-    XX(ESTATE, -4, "state backend error")                                     \
-    XX(ESERDE, -5, "serialisation error")                                     \
-    XX(ECANCELED, -6, "canceled")                                             \
-    XX(EINTERNAL, -7, "internal error")                                       \
-    XX(EUSAGE, -8, "usage error")                                             \
+#define SG_ERRNO_MAP(XX)                                                                           \
+    XX(OK, 0, "success")                                                                           \
+    XX(NOTFOUND, 1, "not found")                                                                   \
+    XX(AGAIN, 2, "nothing available now")                                                          \
+    XX(EOF, 3, "end of input")                                                                     \
+    XX(HELP, 4, "help was shown")                                                                  \
+    XX(ENOMEM, -1, "out of memory")                                                                \
+    XX(EINVAL, -2, "invalid argument")                                                             \
+    XX(EIO, -3, "input/output error")                                                              \
+    XX(ESTATE, -4, "state backend error")                                                          \
+    XX(ESERDE, -5, "serialisation error")                                                          \
+    XX(ECANCELED, -6, "canceled")                                                                  \
+    XX(EINTERNAL, -7, "internal error")                                                            \
+    XX(EUSAGE, -8, "usage error")                                                                  \
     XX(ENOENT, -9, "no such file or directory")
 
 typedef enum sg_result {
@@ -210,7 +210,7 @@ typedef struct sg_option {
     void *out;        /* [in,out] default on entry, parsed value on SG_OK */
     const char *help; /* one line for --help */
     bool required;
-    int64_t min;      /* SG_OPT_I64 only: smallest accepted value (use INT64_MIN for any) */
+    int64_t min; /* SG_OPT_I64 only: smallest accepted value (use INT64_MIN for any) */
 } sg_option;
 
 SG_API int sg_job_parse_options(sg_job *job, const char *usage, const sg_option *opts,
@@ -231,8 +231,7 @@ typedef struct sg_operator_def sg_operator_def;
 SG_API sg_stream *sg_job_source(sg_job *job, const char *name, const char *uri,
                                 const sg_decoder *dec);
 /* Makes "gen:NAME" available to sg_job_source. def must outlive the job (static). */
-SG_API int sg_job_register_generator(sg_job *job, const char *gen_name,
-                                     const sg_source_def *def);
+SG_API int sg_job_register_generator(sg_job *job, const char *gen_name, const sg_source_def *def);
 
 /* Event-time watermarks for a source stream: bounded out-of-orderness, exactly as
  * Flink's BoundedOutOfOrdernessWatermarks: wm = max ts seen - max_delay_ms - 1, never
@@ -256,15 +255,13 @@ typedef int (*sg_flat_map_fn)(sg_ctx *ctx, const sg_record *in, void *udata);
 typedef int (*sg_key_fn)(sg_ctx *ctx, const sg_record *in, sg_bytes *key, void *udata);
 
 SG_API sg_stream *sg_stream_map(sg_stream *in, const char *name, sg_map_fn fn, void *udata);
-SG_API sg_stream *sg_stream_filter(sg_stream *in, const char *name, sg_filter_fn fn,
-                                   void *udata);
+SG_API sg_stream *sg_stream_filter(sg_stream *in, const char *name, sg_filter_fn fn, void *udata);
 SG_API sg_stream *sg_stream_flat_map(sg_stream *in, const char *name, sg_flat_map_fn fn,
                                      void *udata);
 /* A keyed stream: records carry the key fn gives, and the next operator receives them
  * hash-partitioned by key group (xxHash3 of the key modulo the max parallelism, 128;
  * key group kg goes to subtask kg * P / 128, Flink's formula). */
-SG_API sg_stream *sg_stream_key_by(sg_stream *in, const char *name, sg_key_fn fn,
-                                   void *udata);
+SG_API sg_stream *sg_stream_key_by(sg_stream *in, const char *name, sg_key_fn fn, void *udata);
 /* Both inputs, in one stream. Their watermark is the minimum of the two. */
 SG_API sg_stream *sg_stream_union(sg_stream *a, sg_stream *b);
 
@@ -297,8 +294,8 @@ typedef struct sg_aggregate_def {
 
 /* Keyed window aggregation; 'keyed' must come from sg_stream_key_by. agg is copied. */
 SG_API sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name,
-                                             const sg_window *win,
-                                             const sg_aggregate_def *agg, void *udata);
+                                             const sg_window *win, const sg_aggregate_def *agg,
+                                             void *udata);
 
 /* A custom operator on one input (keyed if def->flags has SG_OP_KEYED, which needs a
  * keyed input). udata is what sg_ctx_udata returns; it must outlive the run. */
@@ -306,8 +303,7 @@ SG_API sg_stream *sg_stream_process(sg_stream *in, const sg_operator_def *def, v
 
 /* A sink named 'name' writing to 'uri': "file:PATH" (CSV lines made by enc, after
  * enc->header), or "null:" (counts and discards; for benchmarks). */
-SG_API int sg_stream_sink(sg_stream *in, const char *name, const char *uri,
-                          const sg_encoder *enc);
+SG_API int sg_stream_sink(sg_stream *in, const char *name, const char *uri, const sg_encoder *enc);
 
 /* ==== 7. The operator API ================================================ */
 
@@ -407,8 +403,7 @@ SG_API int sg_timer_delete(sg_ctx *ctx, sg_time_domain d, sg_time ts);
 typedef uint32_t sg_state_id;
 typedef enum sg_state_kind { SG_STATE_VALUE = 0 } sg_state_kind;
 
-SG_API int sg_state_declare(sg_ctx *ctx, const char *name, sg_state_kind kind,
-                            sg_state_id *id);
+SG_API int sg_state_declare(sg_ctx *ctx, const char *name, sg_state_kind kind, sg_state_id *id);
 /* SG_OK with *out, or SG_NOTFOUND. */
 SG_API int sg_state_get(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes *out);
 SG_API int sg_state_put(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes value);

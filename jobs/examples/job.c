@@ -23,13 +23,15 @@ static int decode_click(sg_ctx *ctx, const sg_row *row, void *udata)
     SG_UNUSED(udata);
     /* A bad line is rejected (counted, shown, dead-lettered), never a job failure. */
     if ((rc = sg_row_get_i64(row, "ts", &ts)) != SG_OK) {
-        sg_ctx_reject(ctx, NULL, rc == SG_NOTFOUND ? "missing field \"ts\""
-                                             : "field \"ts\" is not an integer (ms)");
+        sg_ctx_reject(ctx, NULL,
+                      rc == SG_NOTFOUND ? "missing field \"ts\""
+                                        : "field \"ts\" is not an integer (ms)");
         return SG_OK;
     }
     if ((rc = sg_row_get_str(row, "user", &user)) != SG_OK || user.len == 0) {
-        sg_ctx_reject(ctx, NULL, rc == SG_NOTFOUND ? "missing field \"user\""
-                                             : "field \"user\" is not a non-empty string");
+        sg_ctx_reject(ctx, NULL,
+                      rc == SG_NOTFOUND ? "missing field \"user\""
+                                        : "field \"user\" is not a non-empty string");
         return SG_OK;
     }
     sg_bytes none = {0};

@@ -30,13 +30,15 @@ static int decode_post(sg_ctx *ctx, const sg_row *row, void *udata)
     SG_UNUSED(udata);
     int rc = sg_row_get_i64(row, "ts", &ts);
     if (rc != SG_OK) {
-        sg_ctx_reject(ctx, NULL, rc == SG_NOTFOUND ? "missing field \"ts\""
-                                             : "field \"ts\" is not an integer (int64 ms)");
+        sg_ctx_reject(ctx, NULL,
+                      rc == SG_NOTFOUND ? "missing field \"ts\""
+                                        : "field \"ts\" is not an integer (int64 ms)");
         return SG_OK;
     }
     if ((rc = sg_row_get_str(row, "text", &text)) != SG_OK) {
-        sg_ctx_reject(ctx, NULL, rc == SG_NOTFOUND ? "missing field \"text\""
-                                             : "field \"text\" is not a string");
+        sg_ctx_reject(ctx, NULL,
+                      rc == SG_NOTFOUND ? "missing field \"text\""
+                                        : "field \"text\" is not a string");
         return SG_OK;
     }
     sg_bytes none = {0};
@@ -120,18 +122,20 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
 {
     static char stopwords_buf[PATH_MAX];
     tw_options o = {
-        .window_ms = 300000, .slide_ms = 60000, .top = 10, .max_delay_ms = 5000,
+        .window_ms = 300000,
+        .slide_ms = 60000,
+        .top = 10,
+        .max_delay_ms = 5000,
         .stopwords = default_stopwords(stopwords_buf, sizeof(stopwords_buf)),
     };
     sg_option opts[] = {
-        {"input", SG_OPT_STR, &o.input, "posts: file:PATH.jsonl or gen:posts?count=N&...", true,
-         0},
+        {"input", SG_OPT_STR, &o.input, "posts: file:PATH.jsonl or gen:posts?count=N&...", true, 0},
         {"output", SG_OPT_STR, &o.output, "ranked words: file:PATH.csv (or null:)", true, 0},
         {"window-ms", SG_OPT_I64, &o.window_ms, "window size", false, 1},
         {"slide-ms", SG_OPT_I64, &o.slide_ms, "window slide", false, 1},
         {"top", SG_OPT_I64, &o.top, "words per window", false, 1},
-        {"max-delay-ms", SG_OPT_I64, &o.max_delay_ms, "watermark delay (out-of-orderness)",
-         false, 0},
+        {"max-delay-ms", SG_OPT_I64, &o.max_delay_ms, "watermark delay (out-of-orderness)", false,
+         0},
         {"stopwords", SG_OPT_STR, &o.stopwords, "stopwords file", false, 0},
     };
     int rc = sg_job_parse_options(job,
@@ -165,8 +169,8 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
         .encode = encode_rank,
     };
     sg_window win = {.size_ms = o.window_ms, .slide_ms = o.slide_ms};
-    sg_stream *posts = sg_stream_watermarks(sg_job_source(job, "posts", o.input, &dec),
-                                            o.max_delay_ms);
+    sg_stream *posts =
+        sg_stream_watermarks(sg_job_source(job, "posts", o.input, &dec), o.max_delay_ms);
     sg_stream *words = sg_stream_process(posts, &tw_tokenize_op, cfg);
     sg_stream *by_word = sg_stream_key_by(words, "by-word", key_is_word, NULL);
     sg_stream *counts = sg_stream_window_aggregate(by_word, "word-counts", &win, &count_agg, NULL);

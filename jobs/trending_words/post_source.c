@@ -33,7 +33,10 @@ static int ps_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
                              "start in 0..4e18 (epoch ms)",
                              sg_ctx_uri(ctx));
     tw_postgen_config cfg = {
-        .seed = (uint64_t)seed, .start_ms = start, .rate = rate, .max_disorder_ms = disorder,
+        .seed = (uint64_t)seed,
+        .start_ms = start,
+        .rate = rate,
+        .max_disorder_ms = disorder,
     };
     if (tw_postgen_new(&cfg, &ps->gen) < 0)
         return sg_ctx_errorf(ctx, SG_ENOMEM, "out of memory");

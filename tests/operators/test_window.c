@@ -50,8 +50,11 @@ static sg_window_config config(sg_time size, sg_time slide)
     sg_window_config c = {
         .size = size,
         .slide = slide,
-        .agg = {.abi = SG_AGGREGATE_ABI_1, .acc_size = sizeof(int64_t), .add = sum_add,
-                .merge = sum_merge, .result = sum_result},
+        .agg = {.abi = SG_AGGREGATE_ABI_1,
+                .acc_size = sizeof(int64_t),
+                .add = sum_add,
+                .merge = sum_merge,
+                .result = sum_result},
     };
     sg_time a = size, b = slide;
     while (b) {
@@ -318,7 +321,8 @@ static size_t run_random(bool batches, fired *out, size_t cap)
             x = x * 6364136223846793005ULL + 1442695040888963407ULL;
             snprintf(keys[i], sizeof(keys[i]), "k%u", (unsigned)(x >> 40) % 50);
             vals[i] = (int64_t)(x >> 50);
-            recs[i] = (sg_record){b * 20 + (sg_time)((x >> 20) % 80) - 70, sg_bytes_str(keys[i]),
+            recs[i] = (sg_record){b * 20 + (sg_time)((x >> 20) % 80) - 70,
+                                  sg_bytes_str(keys[i]),
                                   {&vals[i], sizeof(vals[i])}};
         }
         if (batches) {

@@ -47,18 +47,21 @@ static int seq_poll(sg_ctx *ctx, void *self, size_t budget)
 }
 
 static const sg_source_def seq_def = {
-    .abi = SG_SOURCE_ABI_1, .name = "seq", .self_size = sizeof(seq_source),
-    .open = seq_open, .poll = seq_poll,
+    .abi = SG_SOURCE_ABI_1,
+    .name = "seq",
+    .self_size = sizeof(seq_source),
+    .open = seq_open,
+    .poll = seq_poll,
 };
 
 /* What the probe operator saw. One instance (parallelism 1), so no locking. */
 typedef struct probe {
-    sg_time max_seen[2];   /* per generator step 1 / 10 */
+    sg_time max_seen[2]; /* per generator step 1 / 10 */
     int64_t count[2];
     int64_t bad_record_wm; /* records whose sg_ctx_watermark was not as expected */
     sg_time last_wm;
     int64_t wm_calls, decreasing, early_over_slow;
-    bool single;           /* one in-order source: check the exact per-record watermark */
+    bool single; /* one in-order source: check the exact per-record watermark */
     sg_time prev_ts;
 } probe;
 
@@ -98,8 +101,11 @@ static int probe_watermark(sg_ctx *ctx, void *self, sg_time wm)
 }
 
 static const sg_operator_def probe_def = {
-    .abi = SG_OPERATOR_ABI_1, .name = "probe", .n_inputs = 1,
-    .process = probe_process, .on_watermark = probe_watermark,
+    .abi = SG_OPERATOR_ABI_1,
+    .name = "probe",
+    .n_inputs = 1,
+    .process = probe_process,
+    .on_watermark = probe_watermark,
 };
 
 static void run(sg_job *job, int workers)
@@ -118,8 +124,8 @@ static void test_watermark_is_max_ts_minus_delay_minus_one_per_record(void **sta
     (void)state;
     sg_job *job = sg__job_new(1, 2);
     assert_int_equal(sg_job_register_generator(job, "seq", &seq_def), SG_OK);
-    sg_stream *s = sg_stream_watermarks(sg_job_source(job, "src", "gen:seq?step=1&shuffle=1", NULL),
-                                        DELAY);
+    sg_stream *s =
+        sg_stream_watermarks(sg_job_source(job, "src", "gen:seq?step=1&shuffle=1", NULL), DELAY);
     sg_stream *o = sg_stream_set_parallelism(sg_stream_process(s, &probe_def, &p), 1);
     assert_int_equal(sg_stream_sink(o, "out", "null:", NULL), SG_OK);
     run(job, 2);
@@ -140,10 +146,10 @@ static void test_union_watermark_is_the_minimum_of_its_inputs(void **state)
         p.last_wm = SG_TIME_MIN;
         sg_job *job = sg__job_new(1, workers);
         assert_int_equal(sg_job_register_generator(job, "seq", &seq_def), SG_OK);
-        sg_stream *slow = sg_stream_watermarks(sg_job_source(job, "slow", "gen:seq?step=1", NULL),
-                                               DELAY);
-        sg_stream *fast = sg_stream_watermarks(sg_job_source(job, "fast", "gen:seq?step=10", NULL),
-                                               DELAY);
+        sg_stream *slow =
+            sg_stream_watermarks(sg_job_source(job, "slow", "gen:seq?step=1", NULL), DELAY);
+        sg_stream *fast =
+            sg_stream_watermarks(sg_job_source(job, "fast", "gen:seq?step=10", NULL), DELAY);
         sg_stream *both = sg_stream_union(slow, fast);
         sg_stream *o = sg_stream_set_parallelism(sg_stream_process(both, &probe_def, &p), 1);
         assert_int_equal(sg_stream_sink(o, "out", "null:", NULL), SG_OK);
@@ -220,7 +226,10 @@ static int totals_process(sg_ctx *ctx, void *self, int port, const sg_record *re
 }
 
 static const sg_operator_def totals_def = {
-    .abi = SG_OPERATOR_ABI_1, .name = "totals", .n_inputs = 1, .process = totals_process,
+    .abi = SG_OPERATOR_ABI_1,
+    .name = "totals",
+    .n_inputs = 1,
+    .process = totals_process,
 };
 
 static void test_window_results_are_not_late_for_a_window_after_it(void **state)
@@ -229,8 +238,11 @@ static void test_window_results_are_not_late_for_a_window_after_it(void **state)
     for (int p = 1; p <= 2; p++) {
         totals t = {0};
         sg_job *job = sg__job_new(p, 2);
-        sg_aggregate_def count = {.abi = SG_AGGREGATE_ABI_1, .acc_size = sizeof(int64_t),
-                                  .add = one_add, .merge = sum_merge, .result = emit_acc};
+        sg_aggregate_def count = {.abi = SG_AGGREGATE_ABI_1,
+                                  .acc_size = sizeof(int64_t),
+                                  .add = one_add,
+                                  .merge = sum_merge,
+                                  .result = emit_acc};
         sg_aggregate_def sum = count;
         sum.add = value_add;
         sg_window w = {.size_ms = 100};

@@ -96,9 +96,8 @@ static size_t run(int restore_at, char *out, size_t cap)
         tw_ranked x;
         memcpy(&x, r->value.data, sizeof(x));
         used += (size_t)snprintf(out + used, cap - used, "%lld,%llu,%.*s,%llu\n",
-                                 (long long)x.start, (unsigned long long)x.rank,
-                                 (int)r->key.len, (const char *)r->key.data,
-                                 (unsigned long long)x.count);
+                                 (long long)x.start, (unsigned long long)x.rank, (int)r->key.len,
+                                 (const char *)r->key.data, (unsigned long long)x.count);
         assert_true(used < cap);
     }
     sg_harness_free(h);
