@@ -47,6 +47,33 @@ sg_stream *sg_stream_key_by(sg_stream *in, const char *name, sg_key_fn fn, void 
     return s;
 }
 
+sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_time gap_ms,
+                                       const sg_aggregate_def *agg, void *udata)
+{
+    if (!keyed)
+        return NULL;
+    if (gap_ms <= 0 || gap_ms > SG_TIME_MAX / 8) {
+        sg_job_errorf(keyed->job, SG_EUSAGE,
+                      "session window '%s': the gap (%lld ms) must be positive and below 2^60",
+                      name ? name : "", (long long)gap_ms);
+        return NULL;
+    }
+    if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
+        !agg->merge) {
+        sg_job_errorf(keyed->job, SG_EINVAL,
+                      "session window '%s': the aggregate needs acc_size, add, merge and result",
+                      name ? name : "");
+        return NULL;
+    }
+    sg_session_config *c = sg_job_alloc(keyed->job, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->gap = gap_ms;
+    c->agg = *agg;
+    c->udata = udata;
+    return sg__job_add_op(keyed, name, &sg_session_aggregate_op, c, false);
+}
+
 static sg_time gcd(sg_time a, sg_time b)
 {
     while (b) {

@@ -31,4 +31,13 @@ typedef struct sg_window_config {
 
 extern const sg_operator_def sg_window_aggregate_op;
 
+/* Keyed event-time session windows: records within gap of each other share one. */
+typedef struct sg_session_config {
+    sg_time gap;
+    sg_aggregate_def agg;
+    void *udata;
+} sg_session_config;
+
+extern const sg_operator_def sg_session_aggregate_op;
+
 #endif

@@ -297,6 +297,13 @@ SG_API sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name,
                                              const sg_window *win, const sg_aggregate_def *agg,
                                              void *udata);
 
+/* Keyed event-time session windows (Flink's merging rules): each record opens
+ * [ts, ts + gap_ms); windows that overlap or touch merge, so a session is
+ * [first ts, last ts + gap). It fires when the watermark reaches end - 1; the
+ * aggregate's result gets (start, end) and needs merge. agg is copied. */
+SG_API sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_time gap_ms,
+                                              const sg_aggregate_def *agg, void *udata);
+
 /* A custom operator on one input (keyed if def->flags has SG_OP_KEYED, which needs a
  * keyed input). udata is what sg_ctx_udata returns; it must outlive the run. */
 SG_API sg_stream *sg_stream_process(sg_stream *in, const sg_operator_def *def, void *udata);
