@@ -3,6 +3,7 @@
  * state calls live in ctx_state.c, source and URI calls in ctx_source.c. */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -68,6 +69,7 @@ void sg__inst_init(sg_ctx *c)
     c->max_ts = SG_TIME_MIN;
     c->parallelism = 1;
     sg__timers_init(&c->timers);
+    sg__timers_init(&c->proc_timers);
     sg__line_init(&c->line);
 }
 
@@ -91,7 +93,8 @@ int sg__inst_snapshot(sg_ctx *c, sg_snap_writer *w)
     int rc;
     if (c->kv && (rc = sg__kv_flush(c->kv)) < 0)
         return sg_ctx_errorf(c, rc, "%s: cannot flush state: %s", c->name, sg__kv_errmsg(c->kv));
-    if ((rc = sg__timers_snapshot(&c->timers, w)) < 0)
+    if ((rc = sg__timers_snapshot(&c->timers, w)) < 0 ||
+        (rc = sg__timers_snapshot(&c->proc_timers, w)) < 0)
         return sg_ctx_errorf(c, rc, "%s: cannot snapshot timers", c->name);
     sg__snap_writer_init(&own);
     if (c->kind == SG__INST_OP && c->op->snapshot)
@@ -113,6 +116,8 @@ int sg__inst_snapshot(sg_ctx *c, sg_snap_writer *w)
 static int read_snapshot(sg_ctx *c, sg_snap_reader *r, sg_bytes *own)
 {
     int rc = sg__timers_restore(&c->timers, r);
+    if (rc >= 0)
+        rc = sg__timers_restore(&c->proc_timers, r);
     if (rc >= 0)
         rc = sg_snap_get_bytes(r, own);
     if (rc < 0)
@@ -200,6 +205,7 @@ void sg__inst_close(sg_ctx *c)
     sg_free(c->self);
     c->self = NULL;
     sg__timers_free(&c->timers);
+    sg__timers_free(&c->proc_timers);
     sg__kv_close(c->kv);
     c->kv = NULL;
     sg__row_parser_free(c->parser);
@@ -335,24 +341,50 @@ int sg_emit_record(sg_ctx *ctx, const sg_record *rec)
 
 /* ---- The watermark path ---------------------------------------------------- */
 
-static int fire_timers(sg_ctx *c, sg_time wm)
+/* Fires the timers of one domain due at 'upto', in (ts, insertion) order. */
+static int fire_timers(sg_ctx *c, sg__timers *timers, sg_time_domain d, sg_time upto)
 {
     sg__timer *t;
-    while ((t = sg__timers_peek(&c->timers)) && t->ts <= wm) {
-        t = sg__timers_pop(&c->timers);
+    while ((t = sg__timers_peek(timers)) && t->ts <= upto) {
+        t = sg__timers_pop(timers);
         c->key.data = t->key;
         c->key.len = t->key_len;
         c->kg = t->kg;
-        int rc = c->op->on_timer ? c->op->on_timer(c, c->self, SG_TIME_EVENT, t->ts) : SG_OK;
+        int rc = c->op->on_timer ? c->op->on_timer(c, c->self, d, t->ts) : SG_OK;
         if (c->scratch.used || c->scratch.big)
             sg__scratch_reset(&c->scratch);
-        sg__timers_release(&c->timers, t);
+        sg__timers_release(timers, t);
         c->key.data = NULL;
         c->key.len = 0;
         if (rc < 0)
             return rc;
     }
     return SG_OK;
+}
+
+sg_time sg__now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (sg_time)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+sg_time sg__inst_next_processing_timer(sg_ctx *c)
+{
+    sg__timer *t = c->kind == SG__INST_OP ? sg__timers_peek(&c->proc_timers) : NULL;
+    return t ? t->ts : SG_TIME_MAX;
+}
+
+int sg__inst_processing_time(sg_ctx *c, sg_time now)
+{
+    if (c->kind != SG__INST_OP || c->finished || sg__inst_next_processing_timer(c) > now)
+        return SG_OK;
+    /* What the timers emit follows the watermark this instance has forwarded. */
+    *c->rec_wm = c->wm;
+    int rc = fire_timers(c, &c->proc_timers, SG_TIME_PROCESSING, now);
+    if (rc < 0 && !c->errmsg[0])
+        sg_ctx_errorf(c, rc, "%s failed: %s", c->name, sg_strerror(rc));
+    return rc < 0 ? rc : SG_OK;
 }
 
 int sg__inst_watermark(sg_ctx *c, sg_time wm)
@@ -367,7 +399,7 @@ int sg__inst_watermark(sg_ctx *c, sg_time wm)
      * carry, so an operator after this one does not see them as late. */
     *c->rec_wm = prev;
     if (c->kind == SG__INST_OP) {
-        if ((rc = fire_timers(c, wm)) >= 0 && c->op->on_watermark)
+        if ((rc = fire_timers(c, &c->timers, SG_TIME_EVENT, wm)) >= 0 && c->op->on_watermark)
             rc = c->op->on_watermark(c, c->self, wm);
         sg__scratch_reset(&c->scratch);
         if (rc < 0) {
@@ -465,22 +497,30 @@ void sg_ctx_count_late(sg_ctx *ctx, uint64_t n)
     ctx->counters->late += n;
 }
 
+sg_time sg_ctx_processing_time(const sg_ctx *ctx)
+{
+    return ctx->fake_now ? *ctx->fake_now : sg__now_ms();
+}
+
+static sg__timers *timers_of(sg_ctx *ctx, sg_time_domain d)
+{
+    return d == SG_TIME_PROCESSING ? &ctx->proc_timers : &ctx->timers;
+}
+
 int sg_timer_set(sg_ctx *ctx, sg_time_domain d, sg_time ts)
 {
-    if (d != SG_TIME_EVENT)
-        return sg_ctx_errorf(ctx, SG_EINVAL,
-                             "%s: processing-time timers come with issue #3; use event time",
-                             ctx->name);
+    if (d != SG_TIME_EVENT && d != SG_TIME_PROCESSING)
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: unknown time domain %d", ctx->name, d);
     if (ctx->kind != SG__INST_OP)
         return sg_ctx_errorf(ctx, SG_EINVAL, "%s: timers belong to operators", ctx->name);
-    if (sg__timers_set(&ctx->timers, ctx->kg, ctx->key, ts) < 0)
+    if (sg__timers_set(timers_of(ctx, d), ctx->kg, ctx->key, ts) < 0)
         return sg_ctx_errorf(ctx, SG_ENOMEM, "%s: out of memory setting a timer", ctx->name);
     return SG_OK;
 }
 
 int sg_timer_delete(sg_ctx *ctx, sg_time_domain d, sg_time ts)
 {
-    if (d != SG_TIME_EVENT)
+    if (d != SG_TIME_EVENT && d != SG_TIME_PROCESSING)
         return SG_NOTFOUND;
-    return sg__timers_delete(&ctx->timers, ctx->key, ts);
+    return sg__timers_delete(timers_of(ctx, d), ctx->key, ts);
 }

@@ -66,7 +66,10 @@ struct sg_ctx {
     sg__kv_backend backend;
     size_t cache_entries;
     sg__kv *kv;
-    sg__timers timers;
+    sg__timers timers;      /* event time */
+    sg__timers proc_timers; /* processing time */
+    /* The processing-time clock: the wall clock, or a fake one (the harness). */
+    const sg_time *fake_now;
 
     /* Downstream: the next instance of the chain, or the task's outputs. */
     sg_ctx *next;
@@ -138,6 +141,12 @@ static inline bool sg__inst_takes_batches(const sg_ctx *c)
 {
     return c->kind == SG__INST_OP && c->op->abi >= SG_OPERATOR_ABI_2 && c->op->process_batch;
 }
+/* Fires the instance's processing-time timers due at now; SG_OK or an error. */
+int sg__inst_processing_time(sg_ctx *c, sg_time now);
+/* The earliest pending processing-time timer, or SG_TIME_MAX. */
+sg_time sg__inst_next_processing_timer(sg_ctx *c);
+/* The wall clock in epoch ms. */
+sg_time sg__now_ms(void);
 /* Advances the instance's watermark: fires timers, on_watermark, then forwards. */
 int sg__inst_watermark(sg_ctx *c, sg_time wm);
 /* End of input for the instance and those after it in the chain. */

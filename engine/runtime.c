@@ -247,6 +247,7 @@ static int build(runtime *rt, char *err, size_t errlen)
             t->index = k;
             t->in_wm = SG_TIME_MIN;
             t->rec_wm = SG_TIME_MIN;
+            t->next_proc_timer = SG_TIME_MAX;
             atomic_store(&t->pub.wm, SG_TIME_MIN);
             if (build_chain(rt, &rt->plan.tasks[i], t, k) < 0)
                 goto nomem;

@@ -67,14 +67,23 @@ static void timed_wait(sg__worker *w, int ms)
 static void sleep_until_work(sg__worker *w)
 {
     bool again = false, ready = false;
+    sg_time next_timer = SG_TIME_MAX;
     atomic_store_explicit(&w->sleeping, 1, memory_order_seq_cst);
     for (int i = 0; i < w->n_tasks; i++) {
-        ready |= sg__subtask_ready(w->tasks[i]);
-        again |= w->tasks[i]->again && !w->tasks[i]->finished;
+        sg__subtask *t = w->tasks[i];
+        ready |= sg__subtask_ready(t);
+        again |= t->again && !t->finished;
+        if (!t->finished && t->next_proc_timer < next_timer)
+            next_timer = t->next_proc_timer;
+    }
+    int wait_ms = again ? AGAIN_PAUSE_MS : SAFETY_WAIT_MS;
+    if (next_timer != SG_TIME_MAX) { /* wake for the next processing-time timer */
+        sg_time until = next_timer - sg__now_ms();
+        wait_ms = until < 1 ? 1 : until < wait_ms ? (int)until : wait_ms;
     }
     pthread_mutex_lock(&w->mu);
     if (!ready && !w->wake && !atomic_load(&w->sched->stop))
-        timed_wait(w, again ? AGAIN_PAUSE_MS : SAFETY_WAIT_MS);
+        timed_wait(w, wait_ms);
     w->wake = false;
     pthread_mutex_unlock(&w->mu);
     atomic_store_explicit(&w->sleeping, 0, memory_order_seq_cst);

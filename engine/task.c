@@ -339,6 +339,16 @@ int sg__subtask_run(sg__subtask *t)
         return progress;
     if (t->finished)
         return progress;
+    if (t->next_proc_timer != SG_TIME_MAX) {
+        sg_time now = sg__now_ms();
+        if (t->next_proc_timer <= now) {
+            for (int i = 0; i < t->n_chain && rc >= 0; i++)
+                rc = sg__inst_processing_time(&t->chain[i], now);
+            if (rc < 0)
+                return rc;
+            progress = true;
+        }
+    }
     if (t->is_source) {
         rc = poll_source(t);
         if (rc == SG_OK || rc == SG_EOF)
@@ -355,6 +365,12 @@ int sg__subtask_run(sg__subtask *t)
         return rc;
     if (t->n_over)
         drain_overflow(t, &progress);
+    t->next_proc_timer = SG_TIME_MAX;
+    for (int i = 0; i < t->n_chain && !t->finished; i++) {
+        sg_time next = sg__inst_next_processing_timer(&t->chain[i]);
+        if (next < t->next_proc_timer)
+            t->next_proc_timer = next;
+    }
     sg__subtask_publish(t);
     return progress;
 }
@@ -366,6 +382,8 @@ bool sg__subtask_ready(sg__subtask *t)
         return !sg__ring_full(&t->over[0].chan->data);
     if (t->finished)
         return false;
+    if (t->next_proc_timer != SG_TIME_MAX && t->next_proc_timer <= sg__now_ms())
+        return true;
     if (t->is_source)
         return !t->again;
     for (int i = 0; i < t->n_inputs; i++)

@@ -76,7 +76,8 @@ typedef struct sg__subtask {
     _Atomic bool blocked; /* has overflow; consumers wake its worker when they pop */
 
     bool opened, finished;
-    bool again; /* the source's last poll had nothing: poll again after a pause */
+    bool again;              /* the source's last poll had nothing: poll again after a pause */
+    sg_time next_proc_timer; /* the chain's earliest processing-time timer, or SG_TIME_MAX */
     sg__counters counters;
     sg__published pub;
 } sg__subtask;

@@ -40,6 +40,9 @@ SG_API int sg_harness_process(sg_harness *h, int port, sg_time ts, sg_bytes key,
 SG_API int sg_harness_process_batch(sg_harness *h, int port, const sg_record *recs, size_t n);
 /* Advances the watermark: due timers fire, then on_watermark runs. */
 SG_API int sg_harness_watermark(sg_harness *h, sg_time wm);
+/* Sets the fake processing-time clock (it starts at 0) and fires the processing-time
+ * timers now due. No sleeps: a test moves time itself. */
+SG_API int sg_harness_set_processing_time(sg_harness *h, sg_time now);
 /* End of input: the watermark goes to SG_TIME_MAX, then finish runs. */
 SG_API int sg_harness_finish(sg_harness *h);
 

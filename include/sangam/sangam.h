@@ -380,6 +380,8 @@ SG_API int sg_ctx_subtask(const sg_ctx *ctx);
 SG_API int sg_ctx_parallelism(const sg_ctx *ctx);
 /* The instance's current input watermark (SG_TIME_MIN before the first). */
 SG_API sg_time sg_ctx_watermark(const sg_ctx *ctx);
+/* The processing time: the wall clock in epoch ms (the harness's fake clock in tests). */
+SG_API sg_time sg_ctx_processing_time(const sg_ctx *ctx);
 /* The current key (keyed operators; empty otherwise). Borrowed (rule 2). */
 SG_API sg_bytes sg_ctx_key(const sg_ctx *ctx);
 /* Temporary memory released when the current callback returns. NULL on failure. */
@@ -398,7 +400,11 @@ SG_API void sg_ctx_count_late(sg_ctx *ctx, uint64_t n);
 
 /* ---- Timers --------------------------------------------------------------
  * Per key (keyed operators) and timestamp; setting the same timer twice keeps one.
- * Event-time timers fire when the watermark reaches ts (rule 3). */
+ * Event-time timers fire when the watermark reaches ts (rule 3). Processing-time
+ * timers fire when the wall clock (sg_ctx_processing_time, epoch ms) reaches ts, on
+ * the operator's worker between other callbacks; one set in the past fires at the
+ * next chance. As in Flink, processing-time timers still pending when the input ends
+ * are dropped, not fired. Both kinds are part of an instance's snapshot. */
 SG_API int sg_timer_set(sg_ctx *ctx, sg_time_domain d, sg_time ts);
 SG_API int sg_timer_delete(sg_ctx *ctx, sg_time_domain d, sg_time ts);
 

@@ -14,6 +14,7 @@
 
 struct sg_harness {
     sg_ctx inst;
+    sg_time now; /* the fake processing-time clock */
     const sg_operator_def *def;
     void *udata;
     sg__kv_backend backend;
@@ -73,6 +74,7 @@ static void setup_instance(sg_harness *h)
     c->out_fn = collect;
     c->out_wm_fn = collect_wm;
     c->out_ud = h;
+    c->fake_now = &h->now;
 }
 
 static int harness_new(const sg_operator_def *def, void *udata, sg__kv_backend backend,
@@ -240,4 +242,10 @@ int sg_harness_process_batch(sg_harness *h, int port, const sg_record *recs, siz
     sg_free(kgs);
     sg_free(wms);
     return rc;
+}
+
+int sg_harness_set_processing_time(sg_harness *h, sg_time now)
+{
+    h->now = now;
+    return sg__inst_processing_time(&h->inst, now);
 }
