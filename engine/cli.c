@@ -40,7 +40,8 @@ static void usage(FILE *f)
 typedef struct engine_opts {
     int64_t parallelism, workers, cache_entries, report_bad;
     const char *state_dir, *dead_letter, *backend;
-    bool no_progress, quiet, explain;
+    bool no_progress, quiet;
+    int64_t explain_time_ms;
 } engine_opts;
 
 static int load_job(const char *path, sg_job_main_fn *fn, void **handle)
@@ -112,11 +113,12 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
         .workers = (int)eo->workers,
         .state_dir = eo->state_dir,
         .dead_letter = eo->dead_letter,
-        .progress = !eo->no_progress && !eo->quiet && isatty(STDERR_FILENO),
+        .progress = !eo->no_progress && !eo->quiet && !eo->explain_time_ms && isatty(STDERR_FILENO),
         .backend = strcmp(eo->backend, "heap") == 0 ? SG__KV_HEAP : SG__KV_ROCKSDB,
         .cache_entries = (size_t)eo->cache_entries,
         .report_bad = (int)eo->report_bad,
         .interrupted = &interrupted,
+        .explain_ms = eo->explain_time_ms > INT32_MAX ? INT32_MAX : (int)eo->explain_time_ms,
     };
     sg__run_stats st;
     signal(SIGINT, on_signal);
@@ -154,6 +156,10 @@ static int cmd_run(int argc, char **argv)
          0},
         {"report-bad", SG_OPT_I64, &eo.report_bad, "bad records shown on stderr", false, 0},
         {"no-progress", SG_OPT_FLAG, &eo.no_progress, "no progress line on a terminal", false, 0},
+        {"explain-time", SG_OPT_I64, &eo.explain_time_ms,
+         "every N ms (and on Ctrl-C), show each operator's input watermarks, pending timers "
+         "and late records (0: off)",
+         false, 0},
         {"quiet", SG_OPT_FLAG, &eo.quiet, "no progress line and no summary", false, 0},
     };
     char err[400];

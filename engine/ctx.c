@@ -495,6 +495,7 @@ void sg_ctx_reject(sg_ctx *ctx, const sg_record *rec, const char *reason)
 void sg_ctx_count_late(sg_ctx *ctx, uint64_t n)
 {
     ctx->counters->late += n;
+    ctx->late += n;
 }
 
 sg_time sg_ctx_processing_time(const sg_ctx *ctx)

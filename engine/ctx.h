@@ -96,6 +96,7 @@ struct sg_ctx {
     sg__scratch scratch;
     char errmsg[512];
     sg__counters *counters;
+    uint64_t late; /* this instance's share of counters->late */
     sg__reject_log *rejects;
 
     /* Sources: URI, format and the position of the line being decoded. */

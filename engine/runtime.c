@@ -172,6 +172,7 @@ static int add_input(sg__subtask *t, sg__chan *c, int port)
     memset(in, 0, sizeof(*in));
     in->chan = c;
     in->wm = SG_TIME_MIN;
+    atomic_store(&in->pub_wm, SG_TIME_MIN);
     in->port = port;
     c->consumer = t;
     t->n_inputs++;
@@ -249,7 +250,8 @@ static int build(runtime *rt, char *err, size_t errlen)
             t->rec_wm = SG_TIME_MIN;
             t->next_proc_timer = SG_TIME_MAX;
             atomic_store(&t->pub.wm, SG_TIME_MIN);
-            if (build_chain(rt, &rt->plan.tasks[i], t, k) < 0)
+            if (build_chain(rt, &rt->plan.tasks[i], t, k) < 0 ||
+                !(t->ipub = sg_calloc((size_t)t->n_chain, sizeof(*t->ipub))))
                 goto nomem;
         }
     }
@@ -276,6 +278,7 @@ static void destroy(runtime *rt)
         sg_free(t->outputs);
         sg_free(t->over);
         sg_free(t->views);
+        sg_free(t->ipub);
         sg_free(t);
     }
     for (int i = 0; i < rt->n_chans; i++)
@@ -360,6 +363,58 @@ static void show_progress(runtime *rt, double start, uint64_t *last_read, uint64
     *last_t = t;
 }
 
+/* --explain-time: for every subtask, the watermark of each input (named by the
+ * producer's first operator), and per operator its pending timers and late records.
+ * What holds a window back is the lowest input watermark. */
+/* A watermark as epoch ms (what window bounds are written in) and as a date. */
+static void format_wm_ms(char *buf, size_t len, sg_time wm)
+{
+    char date[40];
+    format_wm(date, sizeof(date), wm);
+    if (wm == SG_TIME_MIN || wm == SG_TIME_MAX)
+        snprintf(buf, len, "%s", date);
+    else
+        snprintf(buf, len, "%lld (%s)", (long long)wm, date);
+}
+
+static void explain_time(runtime *rt, double start)
+{
+    char wms[80];
+    fprintf(stderr,
+            "sangam: time at %.1fs, per subtask (inputs' watermarks; "
+            "operators' pending timers and late records):\n",
+            now_s() - start);
+    for (int i = 0; i < rt->n_subtasks; i++) {
+        sg__subtask *t = rt->subtasks[i];
+        fprintf(stderr, "  %s[%d]", t->chain[0].name, t->index);
+        if (t->is_source) {
+            format_wm_ms(wms, sizeof(wms), atomic_load_explicit(&t->pub.wm, memory_order_relaxed));
+            fprintf(stderr, " source, watermark out %s", wms);
+        }
+        for (int k = 0; k < t->n_inputs; k++) {
+            const sg__chan *c = t->inputs[k].chan;
+            format_wm_ms(wms, sizeof(wms),
+                         atomic_load_explicit(&t->inputs[k].pub_wm, memory_order_relaxed));
+            fprintf(stderr, "%s %s[%d] %s",
+                    k ? "," : " in:", c->producer->chain[c->producer->n_chain - 1].name,
+                    c->producer->index, wms);
+        }
+        fputc('\n', stderr);
+        for (int k = 0; k < t->n_chain; k++) {
+            const sg__inst_published *p = &t->ipub[k];
+            uint64_t et = atomic_load_explicit(&p->event_timers, memory_order_relaxed);
+            uint64_t pt = atomic_load_explicit(&p->processing_timers, memory_order_relaxed);
+            uint64_t late = atomic_load_explicit(&p->late, memory_order_relaxed);
+            if (et || pt || late)
+                fprintf(stderr,
+                        "    %s: %llu event-time and %llu processing-time timers "
+                        "pending, %llu late records dropped\n",
+                        t->chain[k].name, (unsigned long long)et, (unsigned long long)pt,
+                        (unsigned long long)late);
+        }
+    }
+}
+
 static int run_workers(runtime *rt, double start, char *err, size_t errlen)
 {
     int rc;
@@ -376,9 +431,15 @@ static int run_workers(runtime *rt, double start, char *err, size_t errlen)
     uint64_t last_read = 0, last_out = 0;
     double last_t = start;
     bool shown = false;
-    int ticks = 0;
+    int ticks = 0, explain_ticks = 0;
     while (!sg__sched_wait(&rt->sched, 100)) {
+        if (rt->cfg->explain_ms > 0 && ++explain_ticks * 100 >= rt->cfg->explain_ms) {
+            explain_ticks = 0;
+            explain_time(rt, start);
+        }
         if (rt->cfg->interrupted && *rt->cfg->interrupted) {
+            if (rt->cfg->explain_ms > 0)
+                explain_time(rt, start); /* where time stood when stopped */
             sg__sched_stop(&rt->sched);
             sg__sched_join(&rt->sched);
             if (shown)

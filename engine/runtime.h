@@ -18,6 +18,7 @@ typedef struct sg__run_config {
     size_t cache_entries;
     int report_bad;            /* bad records reported on stderr, the first N */
     volatile int *interrupted; /* set (by a signal handler) to stop the run */
+    int explain_ms;            /* > 0: print where event time stands every explain_ms */
 } sg__run_config;
 
 typedef struct sg__run_stats {

@@ -193,6 +193,14 @@ const char *sg__subtask_errmsg(const sg__subtask *t)
 
 void sg__subtask_publish(sg__subtask *t)
 {
+    for (int i = 0; t->ipub && i < t->n_chain; i++) {
+        const sg_ctx *c = &t->chain[i];
+        atomic_store_explicit(&t->ipub[i].event_timers, sg__timers_count(&c->timers),
+                              memory_order_relaxed);
+        atomic_store_explicit(&t->ipub[i].processing_timers, sg__timers_count(&c->proc_timers),
+                              memory_order_relaxed);
+        atomic_store_explicit(&t->ipub[i].late, c->late, memory_order_relaxed);
+    }
     atomic_store_explicit(&t->pub.read, t->counters.read, memory_order_relaxed);
     atomic_store_explicit(&t->pub.bad, t->counters.bad, memory_order_relaxed);
     atomic_store_explicit(&t->pub.late, t->counters.late, memory_order_relaxed);
@@ -290,9 +298,11 @@ static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)
     case SG__BATCH_WATERMARK:
         if (b->wm > in->wm)
             in->wm = b->wm;
+        atomic_store_explicit(&in->pub_wm, in->wm, memory_order_relaxed);
         return on_input_watermark(t);
     case SG__BATCH_END:
         in->ended = true;
+        atomic_store_explicit(&in->pub_wm, SG_TIME_MAX, memory_order_relaxed);
         if (++t->n_ended == t->n_inputs)
             return end_of_input(t);
         return on_input_watermark(t);

@@ -30,6 +30,7 @@ typedef struct sg__input {
     sg_time wm;
     bool ended;
     int port;
+    _Atomic sg_time pub_wm; /* wm for the monitor (SG_TIME_MAX once ended) */
 } sg__input;
 
 typedef struct sg__output {
@@ -44,6 +45,11 @@ typedef struct sg__overflow {
     sg__chan *chan;
     sg__batch *batch;
 } sg__overflow;
+
+/* What the monitor shows of one chain instance (--explain-time). */
+typedef struct sg__inst_published {
+    _Atomic uint64_t event_timers, processing_timers, late;
+} sg__inst_published;
 
 /* Counters the monitor reads while the worker runs. */
 typedef struct sg__published {
@@ -80,6 +86,7 @@ typedef struct sg__subtask {
     sg_time next_proc_timer; /* the chain's earliest processing-time timer, or SG_TIME_MAX */
     sg__counters counters;
     sg__published pub;
+    sg__inst_published *ipub; /* [n_chain] */
 } sg__subtask;
 
 /* One activation. Returns > 0 if it made progress, 0 if it could not, < 0 on failure

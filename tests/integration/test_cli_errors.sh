@@ -46,6 +46,21 @@ expect_exit 2 "shared object without sg_job_main" -- "$SANGAM" run "${libm:-/lib
     expect_stderr 'does not export sg_job_main' "says so"
 expect_exit 2 "unknown command" -- "$SANGAM" frobnicate && expect_stderr "unknown command" "says so"
 
+# Ctrl-C stops a run with exit 1 and one line; --explain-time then shows where
+# event time stood, per subtask and input.
+"$SANGAM" run --explain-time 100000 --parallelism 2 "$JOB" --output null: \
+    --input 'gen:posts?count=100000000&rate=1000' >"$TMP/stdout" 2>"$TMP/stderr" &
+pid=$!
+sleep 1
+kill -INT $pid
+wait $pid
+got=$?
+checks=$((checks + 1))
+[ "$got" = 1 ] || fail "interrupted run exits 1, got $got"
+expect_stderr '^sangam: error: interrupted$' "says it was interrupted"
+expect_stderr 'word-counts\[1\] in: by-word\[0\] ([0-9]+ \(|none yet)' "shows input watermarks"
+expect_stderr '^  posts\[0\] source, watermark out' "shows the source's watermark"
+
 expect_exit 0 "engine help" -- "$SANGAM" run --help
 checks=$((checks + 1)); grep -q -- '--parallelism' "$TMP/stdout" || fail "engine help lists options"
 expect_exit 0 "job help" -- "$SANGAM" run "$JOB" --help
