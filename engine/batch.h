@@ -16,6 +16,8 @@ typedef enum sg__batch_kind {
     SG__BATCH_DATA,
     SG__BATCH_WATERMARK, /* wm */
     SG__BATCH_END,       /* end of input on this channel */
+    SG__BATCH_IDLE,      /* the producer has nothing for now: leave it out of the minimum */
+    SG__BATCH_ACTIVE,    /* the producer has records again */
 } sg__batch_kind;
 
 typedef struct sg__brec {

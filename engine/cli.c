@@ -41,7 +41,7 @@ typedef struct engine_opts {
     int64_t parallelism, workers, cache_entries, report_bad;
     const char *state_dir, *dead_letter, *backend;
     bool no_progress, quiet;
-    int64_t explain_time_ms;
+    int64_t explain_time_ms, idle_timeout_ms;
 } engine_opts;
 
 static int load_job(const char *path, sg_job_main_fn *fn, void **handle)
@@ -118,6 +118,7 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
         .cache_entries = (size_t)eo->cache_entries,
         .report_bad = (int)eo->report_bad,
         .interrupted = &interrupted,
+        .idle_timeout_ms = eo->idle_timeout_ms,
         .explain_ms = eo->explain_time_ms > INT32_MAX ? INT32_MAX : (int)eo->explain_time_ms,
     };
     sg__run_stats st;
@@ -156,6 +157,9 @@ static int cmd_run(int argc, char **argv)
          0},
         {"report-bad", SG_OPT_I64, &eo.report_bad, "bad records shown on stderr", false, 0},
         {"no-progress", SG_OPT_FLAG, &eo.no_progress, "no progress line on a terminal", false, 0},
+        {"idle-timeout-ms", SG_OPT_I64, &eo.idle_timeout_ms,
+         "a source without records this long stops holding back the watermark (0: never)", false,
+         0},
         {"explain-time", SG_OPT_I64, &eo.explain_time_ms,
          "every N ms (and on Ctrl-C), show each operator's input watermarks, pending timers "
          "and late records (0: off)",

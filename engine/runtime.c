@@ -249,6 +249,8 @@ static int build(runtime *rt, char *err, size_t errlen)
             t->in_wm = SG_TIME_MIN;
             t->rec_wm = SG_TIME_MIN;
             t->next_proc_timer = SG_TIME_MAX;
+            t->idle_timeout = rt->cfg->idle_timeout_ms;
+            t->last_activity = sg__now_ms();
             atomic_store(&t->pub.wm, SG_TIME_MIN);
             if (build_chain(rt, &rt->plan.tasks[i], t, k) < 0 ||
                 !(t->ipub = sg_calloc((size_t)t->n_chain, sizeof(*t->ipub))))
@@ -389,15 +391,17 @@ static void explain_time(runtime *rt, double start)
         fprintf(stderr, "  %s[%d]", t->chain[0].name, t->index);
         if (t->is_source) {
             format_wm_ms(wms, sizeof(wms), atomic_load_explicit(&t->pub.wm, memory_order_relaxed));
-            fprintf(stderr, " source, watermark out %s", wms);
+            fprintf(stderr, " source, watermark out %s%s", wms,
+                    atomic_load_explicit(&t->pub_idle, memory_order_relaxed) ? ", idle" : "");
         }
         for (int k = 0; k < t->n_inputs; k++) {
             const sg__chan *c = t->inputs[k].chan;
             format_wm_ms(wms, sizeof(wms),
                          atomic_load_explicit(&t->inputs[k].pub_wm, memory_order_relaxed));
-            fprintf(stderr, "%s %s[%d] %s",
+            bool idle = atomic_load_explicit(&t->inputs[k].pub_idle, memory_order_relaxed);
+            fprintf(stderr, "%s %s[%d] %s%s",
                     k ? "," : " in:", c->producer->chain[c->producer->n_chain - 1].name,
-                    c->producer->index, wms);
+                    c->producer->index, wms, idle ? " (idle)" : "");
         }
         fputc('\n', stderr);
         for (int k = 0; k < t->n_chain; k++) {

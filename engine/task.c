@@ -121,9 +121,30 @@ static int route(sg__subtask *t, sg__output *o, const sg_record *rec)
     }
 }
 
+/* A subtask that said it was idle says it is active before anything else goes out. */
+static int announce_active(sg__subtask *t)
+{
+    if (!t->out_idle)
+        return SG_OK;
+    t->out_idle = false;
+    atomic_store_explicit(&t->pub_idle, false, memory_order_relaxed);
+    return send_control(t, SG__BATCH_ACTIVE, SG_TIME_MIN);
+}
+
+static int announce_idle(sg__subtask *t)
+{
+    if (t->out_idle)
+        return SG_OK;
+    t->out_idle = true;
+    atomic_store_explicit(&t->pub_idle, true, memory_order_relaxed);
+    return send_control(t, SG__BATCH_IDLE, SG_TIME_MIN);
+}
+
 static int out_record(void *ud, const sg_record *rec)
 {
     sg__subtask *t = ud;
+    if (t->out_idle && announce_active(t) < 0)
+        return sg_ctx_errorf(&t->chain[t->n_chain - 1], SG_ENOMEM, "out of memory");
     for (int i = 0; i < t->n_outputs; i++) {
         int rc = route(t, &t->outputs[i], rec);
         if (rc < 0) {
@@ -138,6 +159,9 @@ static int out_record(void *ud, const sg_record *rec)
 static int out_watermark(void *ud, sg_time wm)
 {
     sg__subtask *t = ud;
+    int rc = announce_active(t);
+    if (rc < 0)
+        return rc;
     atomic_store_explicit(&t->pub.wm, wm, memory_order_relaxed);
     return send_control(t, SG__BATCH_WATERMARK, wm);
 }
@@ -225,6 +249,7 @@ static int end_of_input(sg__subtask *t)
 static int poll_source(sg__subtask *t)
 {
     sg_ctx *src = &t->chain[0];
+    uint64_t read_before = t->counters.read;
     int rc = src->src->poll(src, src->self, SOURCE_BUDGET);
     sg__scratch_reset(&src->scratch);
     if (rc < 0) {
@@ -245,19 +270,59 @@ static int poll_source(sg__subtask *t)
                 return wrc;
         }
     }
-    if (rc == SG_EOF) {
+    if (rc == SG_EOF)
         return end_of_input(t);
+    if (t->idle_timeout > 0) {
+        /* Idleness (Flink's withIdleness): a source without records for the timeout
+         * stops holding back the watermark downstream until it has records again. */
+        sg_time now = sg__now_ms();
+        if (t->counters.read != read_before)
+            t->last_activity = now;
+        else if (rc == SG_AGAIN && now - t->last_activity >= t->idle_timeout) {
+            int irc = announce_idle(t);
+            if (irc < 0)
+                return sg_ctx_errorf(src, irc, "out of memory");
+        }
     }
     return rc == SG_AGAIN ? SG_AGAIN : SG_OK;
 }
 
+/* The input watermark is the minimum over the inputs that are active and aligned:
+ * not ended, not idle, and not behind the watermark already reached (an input that
+ * comes back from idleness rejoins once it catches up: Flink's StatusWatermarkValve).
+ * When every input left is idle, the watermark goes to the highest of theirs (no input
+ * will hold it back any more; Flink flushes the same way) and this subtask is idle
+ * too, downstream. */
 static int on_input_watermark(sg__subtask *t)
 {
-    sg_time min = SG_TIME_MAX;
-    for (int i = 0; i < t->n_inputs; i++)
-        if (!t->inputs[i].ended && t->inputs[i].wm < min)
-            min = t->inputs[i].wm;
-    if (min > t->in_wm) {
+    sg_time min = SG_TIME_MAX, max_idle = SG_TIME_MIN;
+    bool active = false, aligned = false;
+    for (int i = 0; i < t->n_inputs; i++) {
+        const sg__input *in = &t->inputs[i];
+        if (in->ended)
+            continue;
+        if (in->idle) {
+            max_idle = in->wm > max_idle ? in->wm : max_idle;
+            continue;
+        }
+        active = true;
+        if (in->wm < t->in_wm)
+            continue;
+        aligned = true;
+        if (in->wm < min)
+            min = in->wm;
+    }
+    if (!active && t->n_ended < t->n_inputs) {
+        if (max_idle > t->in_wm) {
+            t->in_wm = max_idle;
+            atomic_store_explicit(&t->pub.wm, max_idle, memory_order_relaxed);
+            int rc = sg__inst_watermark(&t->chain[0], max_idle);
+            if (rc < 0)
+                return rc;
+        }
+        return announce_idle(t);
+    }
+    if (aligned && min > t->in_wm) {
         t->in_wm = min;
         atomic_store_explicit(&t->pub.wm, min, memory_order_relaxed);
         return sg__inst_watermark(&t->chain[0], min);
@@ -299,6 +364,11 @@ static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)
         if (b->wm > in->wm)
             in->wm = b->wm;
         atomic_store_explicit(&in->pub_wm, in->wm, memory_order_relaxed);
+        return on_input_watermark(t);
+    case SG__BATCH_IDLE:
+    case SG__BATCH_ACTIVE:
+        in->idle = b->kind == SG__BATCH_IDLE;
+        atomic_store_explicit(&in->pub_idle, in->idle, memory_order_relaxed);
         return on_input_watermark(t);
     case SG__BATCH_END:
         in->ended = true;

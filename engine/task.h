@@ -30,7 +30,9 @@ typedef struct sg__input {
     sg_time wm;
     bool ended;
     int port;
+    bool idle;              /* the producer said it is idle (Flink's WatermarkStatus.IDLE) */
     _Atomic sg_time pub_wm; /* wm for the monitor (SG_TIME_MAX once ended) */
+    _Atomic bool pub_idle;
 } sg__input;
 
 typedef struct sg__output {
@@ -84,6 +86,10 @@ typedef struct sg__subtask {
     bool opened, finished;
     bool again;              /* the source's last poll had nothing: poll again after a pause */
     sg_time next_proc_timer; /* the chain's earliest processing-time timer, or SG_TIME_MAX */
+    sg_time idle_timeout;    /* sources: ms without records before going idle; 0: never */
+    sg_time last_activity;   /* sources: processing time of the last record */
+    bool out_idle;           /* IDLE was sent downstream and no record since */
+    _Atomic bool pub_idle;
     sg__counters counters;
     sg__published pub;
     sg__inst_published *ipub; /* [n_chain] */

@@ -3,12 +3,14 @@
  * watermark at the end of input, and the per-record watermark operators see. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "engine/ctx.h"
 #include "engine/job.h"
 #include "engine/runtime.h"
 
@@ -262,12 +264,125 @@ static void test_window_results_are_not_late_for_a_window_after_it(void **state)
     }
 }
 
+/* ---- Idleness ---------------------------------------------------------------------------
+ * A union of a source that sends a burst and then has nothing (SG_AGAIN), and one that
+ * never sends anything. With --idle-timeout-ms the silent one stops holding back the
+ * watermark and the burst's windows can close before the end; without it they wait
+ * for the end of input. Both sources end once released, or after a deadline. */
+
+#define BURST 100
+static atomic_int released;      /* set when the probe saw the burst's watermark */
+static atomic_llong deadline_ms; /* sources end at this processing time anyway */
+
+/* The silent source ends 100 ms after the burst, so that without idleness nothing
+ * but the end of all input lifts the watermark. */
+static int wait_or_end(sg_ctx *ctx, int64_t extra_ms)
+{
+    if (atomic_load(&released) ||
+        sg_ctx_processing_time(ctx) >= atomic_load(&deadline_ms) + extra_ms)
+        return SG_EOF;
+    return SG_AGAIN;
+}
+
+static int burst_poll(sg_ctx *ctx, void *self, size_t budget)
+{
+    int *sent = self;
+    (void)budget;
+    for (; *sent < BURST; (*sent)++) {
+        int64_t one = 1;
+        sg_bytes key = {0}, value = {&one, sizeof(one)};
+        int rc = sg_emit(ctx, *sent * 10, key, value);
+        if (rc < 0)
+            return rc;
+    }
+    return wait_or_end(ctx, 0);
+}
+
+static int silent_poll(sg_ctx *ctx, void *self, size_t budget)
+{
+    (void)self;
+    (void)budget;
+    return wait_or_end(ctx, 100);
+}
+
+static const sg_source_def burst_def = {
+    .abi = SG_SOURCE_ABI_1,
+    .name = "burst",
+    .self_size = sizeof(int),
+    .poll = burst_poll,
+};
+static const sg_source_def silent_def = {
+    .abi = SG_SOURCE_ABI_1,
+    .name = "silent",
+    .poll = silent_poll,
+};
+
+static int release_watermark(sg_ctx *ctx, void *self, sg_time wm)
+{
+    (void)ctx;
+    (void)self;
+    if (wm != SG_TIME_MAX && wm >= (BURST - 1) * 10 - 1)
+        atomic_store(&released, 1);
+    return SG_OK;
+}
+
+static int ignore(sg_ctx *ctx, void *self, int port, const sg_record *rec)
+{
+    (void)ctx;
+    (void)self;
+    (void)port;
+    (void)rec;
+    return SG_OK;
+}
+
+static const sg_operator_def release_def = {
+    .abi = SG_OPERATOR_ABI_1,
+    .name = "release",
+    .n_inputs = 1,
+    .process = ignore,
+    .on_watermark = release_watermark,
+};
+
+static int run_idle(sg_time idle_timeout_ms, int64_t wait_ms)
+{
+    char err[512] = "";
+    atomic_store(&released, 0);
+    sg_job *job = sg__job_new(1, 2);
+    assert_int_equal(sg_job_register_generator(job, "burst", &burst_def), SG_OK);
+    assert_int_equal(sg_job_register_generator(job, "silent", &silent_def), SG_OK);
+    sg_stream *a = sg_stream_watermarks(sg_job_source(job, "a", "gen:burst", NULL), 0);
+    sg_stream *b = sg_stream_watermarks(sg_job_source(job, "b", "gen:silent", NULL), 0);
+    sg_stream *o = sg_stream_process(sg_stream_union(a, b), &release_def, NULL);
+    assert_int_equal(sg_stream_sink(o, "out", "null:", NULL), SG_OK);
+    sg__run_config cfg = {.workers = 2, .backend = SG__KV_HEAP, .idle_timeout_ms = idle_timeout_ms};
+    sg__run_stats st;
+    atomic_store(&deadline_ms, sg__now_ms() + wait_ms);
+    if (sg__runtime_run(job, &cfg, &st, err, sizeof(err)) < 0)
+        fail_msg("run failed: %s", err);
+    sg__job_free(job);
+    return atomic_load(&released);
+}
+
+static void test_an_idle_input_stops_holding_back_the_watermark(void **state)
+{
+    (void)state;
+    assert_int_equal(run_idle(20, 5000), 1);
+}
+
+static void test_without_idleness_a_silent_input_holds_the_watermark(void **state)
+{
+    (void)state;
+    assert_int_equal(run_idle(0, 300), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_watermark_is_max_ts_minus_delay_minus_one_per_record),
         cmocka_unit_test(test_union_watermark_is_the_minimum_of_its_inputs),
         cmocka_unit_test(test_window_results_are_not_late_for_a_window_after_it),
+        cmocka_unit_test(test_an_idle_input_stops_holding_back_the_watermark),
+        cmocka_unit_test(test_without_idleness_a_silent_input_holds_the_watermark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
