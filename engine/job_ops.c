@@ -74,6 +74,33 @@ sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_ti
     return sg__job_add_op(keyed, name, &sg_session_aggregate_op, c, false);
 }
 
+sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char *name, int64_t size,
+                                            const sg_aggregate_def *agg, void *udata)
+{
+    if (!keyed)
+        return NULL;
+    if (size < 1) {
+        sg_job_errorf(keyed->job, SG_EUSAGE, "count window '%s': the size (%lld) must be >= 1",
+                      name ? name : "", (long long)size);
+        return NULL;
+    }
+    if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
+        agg->acc_size > (1u << 20)) {
+        sg_job_errorf(keyed->job, SG_EINVAL,
+                      "count window '%s': the aggregate needs acc_size (at most 1 MiB), add "
+                      "and result",
+                      name ? name : "");
+        return NULL;
+    }
+    sg_count_window_config *c = sg_job_alloc(keyed->job, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->size = (uint64_t)size;
+    c->agg = *agg;
+    c->udata = udata;
+    return sg__job_add_op(keyed, name, &sg_count_window_op, c, false);
+}
+
 static sg_time gcd(sg_time a, sg_time b)
 {
     while (b) {

@@ -40,4 +40,13 @@ typedef struct sg_session_config {
 
 extern const sg_operator_def sg_session_aggregate_op;
 
+/* Keyed tumbling count windows: every size records of a key. */
+typedef struct sg_count_window_config {
+    uint64_t size;
+    sg_aggregate_def agg;
+    void *udata;
+} sg_count_window_config;
+
+extern const sg_operator_def sg_count_window_op;
+
 #endif

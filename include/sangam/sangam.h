@@ -304,6 +304,13 @@ SG_API sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name,
 SG_API sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_time gap_ms,
                                               const sg_aggregate_def *agg, void *udata);
 
+/* Keyed tumbling count windows (Flink's countWindow(size)): every size records of a
+ * key form a window, fired when its last record arrives; a window that has not
+ * filled when the input ends is not fired. The result gets start = its first
+ * record's ts and end = its last record's ts + 1. agg is copied. */
+SG_API sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char *name, int64_t size,
+                                                   const sg_aggregate_def *agg, void *udata);
+
 /* A custom operator on one input (keyed if def->flags has SG_OP_KEYED, which needs a
  * keyed input). udata is what sg_ctx_udata returns; it must outlive the run. */
 SG_API sg_stream *sg_stream_process(sg_stream *in, const sg_operator_def *def, void *udata);
