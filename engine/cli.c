@@ -40,7 +40,7 @@ static void usage(FILE *f)
 typedef struct engine_opts {
     int64_t parallelism, workers, cache_entries, report_bad;
     const char *state_dir, *dead_letter, *backend;
-    bool no_progress, quiet;
+    bool no_progress, quiet, show_plan;
     int64_t explain_time_ms, idle_timeout_ms;
 } engine_opts;
 
@@ -119,6 +119,7 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
         .report_bad = (int)eo->report_bad,
         .interrupted = &interrupted,
         .idle_timeout_ms = eo->idle_timeout_ms,
+        .show_plan = eo->show_plan,
         .explain_ms = eo->explain_time_ms > INT32_MAX ? INT32_MAX : (int)eo->explain_time_ms,
     };
     sg__run_stats st;
@@ -157,6 +158,8 @@ static int cmd_run(int argc, char **argv)
          0},
         {"report-bad", SG_OPT_I64, &eo.report_bad, "bad records shown on stderr", false, 0},
         {"no-progress", SG_OPT_FLAG, &eo.no_progress, "no progress line on a terminal", false, 0},
+        {"show-plan", SG_OPT_FLAG, &eo.show_plan,
+         "print the tasks (chained operators) and exchanges before running", false, 0},
         {"idle-timeout-ms", SG_OPT_I64, &eo.idle_timeout_ms,
          "a source without records this long stops holding back the watermark (0: never)", false,
          0},

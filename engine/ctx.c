@@ -339,6 +339,13 @@ int sg_emit_record(sg_ctx *ctx, const sg_record *rec)
     return deliver(ctx, rec);
 }
 
+int sg_emit_side(sg_ctx *ctx, const char *tag, sg_time ts, sg_bytes key, sg_bytes value)
+{
+    sg_record rec = {ts, key, value};
+    /* A side output nobody consumes is dropped, as in Flink. */
+    return ctx->out_side_fn && tag ? ctx->out_side_fn(ctx->out_ud, ctx->index, tag, &rec) : SG_OK;
+}
+
 /* ---- The watermark path ---------------------------------------------------- */
 
 /* Fires the timers of one domain due at 'upto', in (ts, insertion) order. */

@@ -38,6 +38,7 @@ typedef struct sg__counters {
 
 typedef int (*sg__out_fn)(void *ud, const sg_record *rec);
 typedef int (*sg__out_wm_fn)(void *ud, sg_time wm);
+typedef int (*sg__out_side_fn)(void *ud, int from_inst, const char *tag, const sg_record *rec);
 
 typedef struct sg__scratch {
     char *buf;
@@ -47,7 +48,9 @@ typedef struct sg__scratch {
 
 struct sg_ctx {
     sg__inst_kind kind;
-    const char *name; /* the graph node's name */
+    const char *name;            /* the graph node's name */
+    const struct sg__node *node; /* the graph node (NULL in the harness) */
+    int index;                   /* position in its task's chain */
     const sg_operator_def *op;
     const sg_source_def *src;
     const sg_sink_def *sink;
@@ -75,6 +78,7 @@ struct sg_ctx {
     sg_ctx *next;
     sg__out_fn out_fn;
     sg__out_wm_fn out_wm_fn;
+    sg__out_side_fn out_side_fn;
     void *out_ud;
 
     /* Deterministic lateness. Each record carries the watermark its source had

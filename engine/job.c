@@ -158,7 +158,10 @@ static int connect_inputs(sg__node *n, const sg_stream *in, int port)
         e->from = in->nodes[i];
         e->kind = in->keyed ? SG__EDGE_HASH : SG__EDGE_FORWARD;
         e->port = port;
+        e->tag = in->tag;
         in->nodes[i]->n_consumers++;
+        if (!in->tag)
+            in->nodes[i]->n_main_consumers++;
     }
     return SG_OK;
 }
@@ -274,6 +277,10 @@ sg_stream *sg__job_add_op(sg_stream *in, const char *name, const sg_operator_def
     if (!in)
         return NULL;
     sg_job *job = in->job;
+    if (in->tag && def && (def->flags & SG_OP_KEYED)) {
+        sg_job_errorf(job, SG_EINVAL, "operator '%s': key_by a side output first", name);
+        return NULL;
+    }
     if (!def || def->abi < SG_OPERATOR_ABI_1 || !def->process) {
         sg_job_errorf(job, SG_EINVAL, "operator '%s': invalid definition (abi, process)",
                       name ? name : "");
@@ -299,10 +306,41 @@ sg_stream *sg_stream_process(sg_stream *in, const sg_operator_def *def, void *ud
     return sg__job_add_op(in, def ? def->name : NULL, def, udata, false);
 }
 
+sg_stream *sg_stream_side_output(sg_stream *s, const char *tag)
+{
+    if (!s)
+        return NULL;
+    sg_job *job = s->job;
+    if (s->n_nodes != 1 || s->tag || s->nodes[0]->kind != SG__NODE_OP) {
+        sg_job_errorf(job, SG_EINVAL,
+                      "side output '%s': only an operator's stream has side "
+                      "outputs",
+                      tag ? tag : "");
+        return NULL;
+    }
+    if (!tag || !*tag) {
+        sg_job_errorf(job, SG_EINVAL, "operator '%s': a side output needs a tag",
+                      s->nodes[0]->name);
+        return NULL;
+    }
+    char *copy = sg_job_alloc(job, strlen(tag) + 1);
+    if (!copy)
+        return NULL;
+    memcpy(copy, tag, strlen(tag) + 1);
+    sg_stream *side = new_stream(job, s->nodes, 1, false);
+    if (side)
+        side->tag = copy;
+    return side;
+}
+
 sg_stream *sg_stream_union(sg_stream *a, sg_stream *b)
 {
     if (!a || !b)
         return NULL;
+    if (a->tag || b->tag) {
+        sg_job_errorf(a->job, SG_EINVAL, "a side output cannot be part of a union yet");
+        return NULL;
+    }
     if (a->job != b->job) {
         sg_job_errorf(a->job, SG_EINVAL, "union of streams from two jobs");
         return NULL;

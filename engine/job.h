@@ -17,7 +17,8 @@ typedef struct sg__node sg__node;
 typedef struct sg__edge {
     sg__node *from;
     sg__edge_kind kind;
-    int port; /* input port of the consumer */
+    int port;        /* input port of the consumer */
+    const char *tag; /* a side output of 'from' (job-owned string), or NULL: its main output */
 } sg__edge;
 
 struct sg__node {
@@ -46,7 +47,8 @@ struct sg__node {
 
     sg__edge *inputs;
     int n_inputs;
-    int n_consumers;
+    int n_consumers;      /* edges out of it, side outputs included */
+    int n_main_consumers; /* edges out of its main output */
 };
 
 /* A stream is the output of one node, or of several after a union. */
@@ -55,6 +57,7 @@ struct sg_stream {
     sg__node **nodes;
     int n_nodes;
     bool keyed;
+    const char *tag; /* a side output of its one node (owned by the job), or NULL */
 };
 
 typedef struct sg__generator {

@@ -1,6 +1,8 @@
 /* Graph-building calls for the built-in operators: each validates its arguments,
  * stores a configuration in the job and adds a node running the operator from
  * operators/ (which sees the configuration as its udata). */
+#include <string.h>
+
 #include "engine/job.h"
 #include "operators/builtin_ops.h"
 
@@ -140,6 +142,13 @@ sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const 
     c->size = size;
     c->slide = slide;
     c->pane = gcd(size, slide);
+    if (win->late_tag) {
+        char *tag = sg_job_alloc(job, strlen(win->late_tag) + 1);
+        if (!tag)
+            return NULL;
+        memcpy(tag, win->late_tag, strlen(win->late_tag) + 1);
+        c->late_tag = tag;
+    }
     c->agg = *agg;
     c->udata = udata;
     return sg__job_add_op(keyed, name, &sg_window_aggregate_op, c, false);

@@ -36,7 +36,9 @@ static bool chainable(const sg__node *n)
     if (n->n_inputs != 1)
         return false;
     const sg__edge *e = &n->inputs[0];
-    return e->kind == SG__EDGE_FORWARD && e->from->n_consumers == 1 &&
+    /* Side outputs leave the task through exchanges, so they do not stop the main
+     * output's one consumer from being chained. */
+    return e->kind == SG__EDGE_FORWARD && !e->tag && e->from->n_main_consumers == 1 &&
            e->from->parallelism == n->parallelism && e->from->kind != SG__NODE_SINK;
 }
 
@@ -88,6 +90,8 @@ int sg__plan_build(sg_job *job, sg__plan *plan)
                 x->from_task = task_of[e->from->id];
                 x->to_task = t;
                 x->port = e->port;
+                x->from_node = e->from;
+                x->tag = e->tag;
                 if (e->kind == SG__EDGE_HASH)
                     x->kind = SG__XCHG_HASH;
                 else if (e->from->parallelism == n->parallelism)
@@ -129,8 +133,10 @@ void sg__plan_describe(const sg__plan *plan, char *buf, size_t len)
                                      t->nodes[k]->name);
         for (int x = 0; x < plan->n_xchgs && used < len; x++)
             if (plan->xchgs[x].from_task == i)
-                used += (size_t)snprintf(buf + used, len - used, "  => task %d (%s)",
-                                         plan->xchgs[x].to_task, kinds[plan->xchgs[x].kind]);
+                used += (size_t)snprintf(
+                    buf + used, len - used, "  => task %d (%s%s%s%s)", plan->xchgs[x].to_task,
+                    kinds[plan->xchgs[x].kind], plan->xchgs[x].tag ? ", side output '" : "",
+                    plan->xchgs[x].tag ? plan->xchgs[x].tag : "", plan->xchgs[x].tag ? "'" : "");
         if (used < len)
             used += (size_t)snprintf(buf + used, len - used, "\n");
     }

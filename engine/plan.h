@@ -16,6 +16,8 @@ typedef struct sg__xchg {
     int from_task, to_task;
     sg__xchg_kind kind;
     int port;
+    const sg__node *from_node; /* the producing node (the task's tail for main outputs) */
+    const char *tag;           /* a side output, or NULL */
 } sg__xchg;
 
 typedef struct sg__ptask {

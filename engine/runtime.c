@@ -113,6 +113,8 @@ static int build_chain(runtime *rt, const sg__ptask *pt, sg__subtask *t, int ind
         sg_ctx *x = &t->chain[c++];
         sg__inst_init(x);
         x->name = node->name;
+        x->node = node;
+        x->index = c - 1;
         x->subtask = index;
         x->parallelism = pt->parallelism;
         x->rejects = rt->rejects;
@@ -128,6 +130,8 @@ static int build_chain(runtime *rt, const sg__ptask *pt, sg__subtask *t, int ind
                 sg__inst_init(d);
                 d->kind = SG__INST_DECODE;
                 d->name = node->name;
+                d->node = node;
+                d->index = c - 1;
                 d->subtask = index;
                 d->parallelism = pt->parallelism;
                 d->rejects = rt->rejects;
@@ -208,6 +212,11 @@ static int connect_exchange(runtime *rt, const sg__xchg *x)
         o = &prod->outputs[prod->n_outputs++];
         memset(o, 0, sizeof(*o));
         o->kind = x->kind;
+        o->tag = x->tag;
+        o->from_inst = prod->n_chain - 1;
+        for (int k = 0; k < prod->n_chain; k++)
+            if (prod->chain[k].node == x->from_node && prod->chain[k].kind != SG__INST_DECODE)
+                o->from_inst = k;
         int n = x->kind == SG__XCHG_POINTWISE ? 1 : p_to;
         o->rr = i % n; /* spread rebalancing producers over the targets */
         o->chans = sg_calloc((size_t)n, sizeof(*o->chans));
@@ -476,6 +485,12 @@ int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats
     if ((rc = sg__plan_build(job, &rt.plan)) < 0) {
         snprintf(err, errlen, "%s", sg_job_errmsg(job));
         return rc;
+    }
+    if (cfg->show_plan) {
+        char desc[4096];
+        sg__plan_describe(&rt.plan, desc, sizeof(desc));
+        fprintf(stderr, "sangam: plan (tasks are chains of operators; => is an exchange):\n%s",
+                desc);
     }
     if ((rc = sg__reject_log_new(cfg->dead_letter, cfg->report_bad, &rt.rejects, err, errlen)) <
         0) {

@@ -18,6 +18,7 @@ typedef struct sg__run_config {
     size_t cache_entries;
     int report_bad;            /* bad records reported on stderr, the first N */
     volatile int *interrupted; /* set (by a signal handler) to stop the run */
+    bool show_plan;            /* print the physical plan on stderr before running */
     int explain_ms;            /* > 0: print where event time stands every explain_ms */
     sg_time idle_timeout_ms;   /* sources: idle after this long without records; 0: never */
 } sg__run_config;

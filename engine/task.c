@@ -146,11 +146,30 @@ static int out_record(void *ud, const sg_record *rec)
     if (t->out_idle && announce_active(t) < 0)
         return sg_ctx_errorf(&t->chain[t->n_chain - 1], SG_ENOMEM, "out of memory");
     for (int i = 0; i < t->n_outputs; i++) {
+        if (t->outputs[i].tag)
+            continue;
         int rc = route(t, &t->outputs[i], rec);
         if (rc < 0) {
             sg_ctx *tail = &t->chain[t->n_chain - 1];
             return sg_ctx_errorf(tail, rc, "%s: cannot send a record: %s", tail->name,
                                  sg_strerror(rc));
+        }
+    }
+    return SG_OK;
+}
+
+static int out_side(void *ud, int from_inst, const char *tag, const sg_record *rec)
+{
+    sg__subtask *t = ud;
+    if (t->out_idle && announce_active(t) < 0)
+        return SG_ENOMEM;
+    for (int i = 0; i < t->n_outputs; i++) {
+        const sg__output *o = &t->outputs[i];
+        if (o->tag && o->from_inst == from_inst && strcmp(o->tag, tag) == 0) {
+            int rc = route(t, &t->outputs[i], rec);
+            if (rc < 0)
+                return sg_ctx_errorf(&t->chain[from_inst], rc, "%s: cannot send a record: %s",
+                                     t->chain[from_inst].name, sg_strerror(rc));
         }
     }
     return SG_OK;
@@ -181,6 +200,7 @@ int sg__subtask_open(sg__subtask *t)
         c->next = i + 1 < t->n_chain ? &t->chain[i + 1] : NULL;
         c->out_fn = out_record;
         c->out_wm_fn = out_watermark;
+        c->out_side_fn = out_side;
         c->out_ud = t;
     }
     t->opened = true;

@@ -36,6 +36,8 @@ typedef struct sg__input {
 } sg__input;
 
 typedef struct sg__output {
+    const char *tag; /* side output tag, or NULL for the main output */
+    int from_inst;   /* the chain instance whose records it carries */
     sg__xchg_kind kind;
     int n;               /* targets */
     sg__chan **chans;    /* [n] */

@@ -25,6 +25,7 @@ extern const sg_operator_def sg_key_by_op;
 /* Keyed event-time window aggregation over panes of gcd(size, slide). */
 typedef struct sg_window_config {
     sg_time size, slide, pane;
+    const char *late_tag; /* job-owned copy, or NULL */
     sg_aggregate_def agg;
     void *udata;
 } sg_window_config;

@@ -95,6 +95,8 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
         return SG_OK;
     }
     if (floor_to(rec->ts, c->slide) + c->size - 1 <= wm) {
+        if (c->late_tag) /* Flink counts only the late records it drops */
+            return sg_emit_side(ctx, c->late_tag, rec->ts, rec->key, rec->value);
         sg_ctx_count_late(ctx, 1);
         return SG_OK;
     }

@@ -57,6 +57,10 @@ SG_API int sg_harness_snapshot_restore(sg_harness *h);
 SG_API size_t sg_harness_count(const sg_harness *h);
 SG_API const sg_record *sg_harness_output(const sg_harness *h, size_t i);
 SG_API void sg_harness_clear(sg_harness *h);
+/* The records emitted to side output 'tag' (sg_emit_side), in order; cleared and
+ * owned as the main output is. */
+SG_API size_t sg_harness_side_count(const sg_harness *h, const char *tag);
+SG_API const sg_record *sg_harness_side_output(const sg_harness *h, const char *tag, size_t i);
 /* Watermarks the operator forwarded, the last one (SG_TIME_MIN if none). */
 SG_API sg_time sg_harness_output_watermark(const sg_harness *h);
 /* Late records the operator counted, and records it rejected. */

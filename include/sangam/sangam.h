@@ -262,6 +262,10 @@ SG_API sg_stream *sg_stream_flat_map(sg_stream *in, const char *name, sg_flat_ma
  * hash-partitioned by key group (xxHash3 of the key modulo the max parallelism, 128;
  * key group kg goes to subtask kg * P / 128, Flink's formula). */
 SG_API sg_stream *sg_stream_key_by(sg_stream *in, const char *name, sg_key_fn fn, void *udata);
+/* The records the operator that produced s emits to side output 'tag' (copied) with
+ * sg_emit_side, as a stream of their own (Flink's side outputs). They travel with the
+ * operator's watermarks. A side output nobody reads is dropped. */
+SG_API sg_stream *sg_stream_side_output(sg_stream *s, const char *tag);
 /* Both inputs, in one stream. Their watermark is the minimum of the two. */
 SG_API sg_stream *sg_stream_union(sg_stream *a, sg_stream *b);
 
@@ -273,7 +277,10 @@ SG_API sg_stream *sg_stream_union(sg_stream *a, sg_stream *b);
  * each record touching one pane, and panes are merged when a window fires. */
 typedef struct sg_window {
     sg_time size_ms;
-    sg_time slide_ms; /* 0 or size_ms: tumbling */
+    sg_time slide_ms;     /* 0 or size_ms: tumbling */
+    const char *late_tag; /* NULL: late records are dropped and counted; else they go to
+                           * this side output (sg_stream_side_output), as Flink's
+                           * sideOutputLateData */
 } sg_window;
 
 /* An incremental aggregate: a fixed-size accumulator per key and pane. */
@@ -379,6 +386,8 @@ SG_API void sg_ctx_select(sg_ctx *ctx, size_t i);
 /* Emits a record downstream; the bytes are copied or handed on borrowed (rule 4). */
 SG_API int sg_emit(sg_ctx *ctx, sg_time ts, sg_bytes key, sg_bytes value);
 SG_API int sg_emit_record(sg_ctx *ctx, const sg_record *rec);
+/* Emits a record to the side output 'tag' (see sg_stream_side_output). */
+SG_API int sg_emit_side(sg_ctx *ctx, const char *tag, sg_time ts, sg_bytes key, sg_bytes value);
 
 /* The operator's udata, as given when the graph was built. */
 SG_API void *sg_ctx_udata(const sg_ctx *ctx);

@@ -21,6 +21,9 @@ struct sg_harness {
     sg__counters counters;
     sg_record *out;
     size_t n, cap;
+    sg_record *side;  /* side outputs, in order */
+    char **side_tags; /* [n_side]: each block holds the tag, then the key and value */
+    size_t n_side, cap_side;
     sg_time out_wm;
     char dir[64];
 };
@@ -53,6 +56,41 @@ static int collect(void *ud, const sg_record *rec)
     return SG_OK;
 }
 
+static int collect_side(void *ud, int from_inst, const char *tag, const sg_record *rec)
+{
+    sg_harness *h = ud;
+    (void)from_inst;
+    if (h->n_side == h->cap_side) {
+        size_t cap = h->cap_side ? h->cap_side * 2 : 16;
+        sg_record *o = sg_realloc(h->side, cap * sizeof(*o));
+        if (!o)
+            return SG_ENOMEM;
+        h->side = o;
+        char **tags = sg_realloc(h->side_tags, cap * sizeof(*tags));
+        if (!tags)
+            return SG_ENOMEM;
+        h->side_tags = tags;
+        h->cap_side = cap;
+    }
+    size_t tlen = strlen(tag) + 1;
+    char *mem = sg_malloc(tlen + rec->key.len + rec->value.len + 1);
+    if (!mem)
+        return SG_ENOMEM;
+    memcpy(mem, tag, tlen);
+    if (rec->key.len)
+        memcpy(mem + tlen, rec->key.data, rec->key.len);
+    if (rec->value.len)
+        memcpy(mem + tlen + rec->key.len, rec->value.data, rec->value.len);
+    h->side_tags[h->n_side] = mem;
+    sg_record *r = &h->side[h->n_side++];
+    r->ts = rec->ts;
+    r->key.data = mem + tlen;
+    r->key.len = rec->key.len;
+    r->value.data = mem + tlen + rec->key.len;
+    r->value.len = rec->value.len;
+    return SG_OK;
+}
+
 static int collect_wm(void *ud, sg_time wm)
 {
     ((sg_harness *)ud)->out_wm = wm;
@@ -73,6 +111,7 @@ static void setup_instance(sg_harness *h)
     c->counters = &h->counters;
     c->out_fn = collect;
     c->out_wm_fn = collect_wm;
+    c->out_side_fn = collect_side;
     c->out_ud = h;
     c->fake_now = &h->now;
 }
@@ -128,6 +167,9 @@ void sg_harness_clear(sg_harness *h)
     for (size_t i = 0; i < h->n; i++)
         sg_free((void *)(uintptr_t)h->out[i].key.data);
     h->n = 0;
+    for (size_t i = 0; i < h->n_side; i++)
+        sg_free(h->side_tags[i]);
+    h->n_side = 0;
 }
 
 void sg_harness_free(sg_harness *h)
@@ -137,6 +179,8 @@ void sg_harness_free(sg_harness *h)
     sg__inst_close(&h->inst);
     sg_harness_clear(h);
     sg_free(h->out);
+    sg_free(h->side);
+    sg_free(h->side_tags);
     if (h->dir[0])
         sg__remove_tree(h->dir);
     sg_free(h);
@@ -248,4 +292,20 @@ int sg_harness_set_processing_time(sg_harness *h, sg_time now)
 {
     h->now = now;
     return sg__inst_processing_time(&h->inst, now);
+}
+
+size_t sg_harness_side_count(const sg_harness *h, const char *tag)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < h->n_side; i++)
+        n += strcmp(h->side_tags[i], tag) == 0;
+    return n;
+}
+
+const sg_record *sg_harness_side_output(const sg_harness *h, const char *tag, size_t i)
+{
+    for (size_t k = 0; k < h->n_side; k++)
+        if (strcmp(h->side_tags[k], tag) == 0 && i-- == 0)
+            return &h->side[k];
+    return NULL;
 }

@@ -142,6 +142,31 @@ static void test_late_records_are_dropped_and_counted(void **state)
     sg_harness_free(h);
 }
 
+static void test_late_records_go_to_the_late_side_output(void **state)
+{
+    sg_window_config c = config(10, 10);
+    sg_harness *h;
+    (void)state;
+    c.late_tag = "late";
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    push(h, "a", 5, 1);
+    assert_int_equal(sg_harness_watermark(h, 9), SG_OK);
+    push(h, "a", 7, 100); /* late: to the side output, not counted as dropped */
+    assert_int_equal(sg_harness_late(h), 0);
+    assert_int_equal(sg_harness_side_count(h, "late"), 1);
+    assert_int_equal(sg_harness_side_count(h, "other"), 0);
+    const sg_record *r = sg_harness_side_output(h, "late", 0);
+    int64_t v;
+    memcpy(&v, r->value.data, sizeof(v));
+    assert_int_equal(r->ts, 7);
+    assert_int_equal(v, 100);
+    assert_memory_equal(r->key.data, "a", 1);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 1);
+    assert_int_equal(out(h, 0, "a").sum, 1);
+    sg_harness_free(h);
+}
+
 static void test_sliding_windows_sum_their_panes(void **state)
 {
     /* size 10, slide 5: windows [-5,5), [0,10), [5,15), [10,20), ... */
@@ -367,6 +392,7 @@ int main(void)
         cmocka_unit_test(test_tumbling_window_fires_at_end_minus_one),
         cmocka_unit_test(test_tumbling_window_on_heap_backend),
         cmocka_unit_test(test_late_records_are_dropped_and_counted),
+        cmocka_unit_test(test_late_records_go_to_the_late_side_output),
         cmocka_unit_test(test_sliding_windows_sum_their_panes),
         cmocka_unit_test(test_sliding_window_with_gap_emits_only_nonempty_windows),
         cmocka_unit_test(test_record_into_partly_fired_sliding_windows_counts_in_open_ones),
