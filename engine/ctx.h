@@ -69,8 +69,9 @@ struct sg_ctx {
     sg__kv_backend backend;
     size_t cache_entries;
     sg__kv *kv;
-    sg__timers timers;      /* event time */
-    sg__timers proc_timers; /* processing time */
+    uint8_t state_kinds[64]; /* sg_state_kind + 1 of the first 64 declared states; 0: unknown */
+    sg__timers timers;       /* event time */
+    sg__timers proc_timers;  /* processing time */
     /* The processing-time clock: the wall clock, or a fake one (the harness). */
     const sg_time *fake_now;
 

@@ -25,13 +25,20 @@ int sg_state_declare(sg_ctx *ctx, const char *name, sg_state_kind kind, sg_state
     int rc;
     if (ctx->kind != SG__INST_OP || !ctx->keyed)
         return sg_ctx_errorf(ctx, SG_EINVAL, "%s: keyed state needs a keyed operator", ctx->name);
-    if (kind != SG_STATE_VALUE)
+    if (kind != SG_STATE_VALUE && kind != SG_STATE_LIST)
         return sg_ctx_errorf(ctx, SG_EINVAL, "%s: unknown state kind %d", ctx->name, kind);
     if (!ctx->kv && (rc = open_kv(ctx)) < 0)
         return rc;
     if ((rc = sg__kv_declare(ctx->kv, name, id)) < 0)
         return sg_ctx_errorf(ctx, rc, "%s: state '%s': %s", ctx->name, name,
                              sg__kv_errmsg(ctx->kv));
+    if (*id < sizeof(ctx->state_kinds)) {
+        uint8_t k = (uint8_t)(kind + 1);
+        if (ctx->state_kinds[*id] && ctx->state_kinds[*id] != k)
+            return sg_ctx_errorf(ctx, SG_EINVAL, "%s: state '%s' declared with two kinds",
+                                 ctx->name, name);
+        ctx->state_kinds[*id] = k;
+    }
     return SG_OK;
 }
 
@@ -103,4 +110,78 @@ int sg_state_put_u64(sg_ctx *ctx, sg_state_id id, int64_t ns, uint64_t v)
 {
     sg_bytes b = {&v, sizeof(v)};
     return sg_state_put(ctx, id, ns, b);
+}
+
+/* ---- Lists ---------------------------------------------------------------------------
+ * A list is one value: items back to back, each a 4-byte little-endian length and its
+ * bytes. Appending rewrites the value (O(length)); the cache keeps hot lists in memory,
+ * so that cost is memory copies, not RocksDB calls. */
+
+static int check_list(sg_ctx *ctx, sg_state_id id)
+{
+    if (!ctx->kv)
+        return state_error(ctx, SG_EINVAL);
+    if (id < sizeof(ctx->state_kinds) && ctx->state_kinds[id] != SG_STATE_LIST + 1)
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: state %u is not a list", ctx->name, id);
+    return SG_OK;
+}
+
+int sg_state_list_add(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes item)
+{
+    sg_bytes old = {NULL, 0};
+    int rc;
+    if ((rc = check_list(ctx, id)) < 0)
+        return rc;
+    if (item.len > UINT32_MAX)
+        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: a list item of %zu bytes is too large", ctx->name,
+                             item.len);
+    if ((rc = sg__kv_get(ctx->kv, id, ctx->kg, ctx->key, ns, &old)) < 0)
+        return state_error(ctx, rc);
+    size_t len = (rc == SG_OK ? old.len : 0) + 4 + item.len;
+    unsigned char *buf = sg_scratch_alloc(ctx, len);
+    if (!buf)
+        return sg_ctx_errorf(ctx, SG_ENOMEM, "out of memory");
+    size_t at = rc == SG_OK ? old.len : 0;
+    if (at)
+        memcpy(buf, old.data, at);
+    uint32_t n = (uint32_t)item.len;
+    buf[at] = (unsigned char)n;
+    buf[at + 1] = (unsigned char)(n >> 8);
+    buf[at + 2] = (unsigned char)(n >> 16);
+    buf[at + 3] = (unsigned char)(n >> 24);
+    if (item.len)
+        memcpy(buf + at + 4, item.data, item.len);
+    sg_bytes v = {buf, len};
+    rc = sg__kv_put(ctx->kv, id, ctx->kg, ctx->key, ns, v);
+    return rc < 0 ? state_error(ctx, rc) : SG_OK;
+}
+
+int sg_state_list_each(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_list_item_fn fn, void *ud)
+{
+    sg_bytes v;
+    int rc;
+    if ((rc = check_list(ctx, id)) < 0)
+        return rc;
+    if ((rc = sg__kv_get(ctx->kv, id, ctx->kg, ctx->key, ns, &v)) < 0)
+        return state_error(ctx, rc);
+    if (rc == SG_NOTFOUND || v.len == 0)
+        return SG_OK;
+    /* A copy, so that fn may call state functions (which may move the value). */
+    unsigned char *copy = sg_scratch_alloc(ctx, v.len);
+    if (!copy)
+        return sg_ctx_errorf(ctx, SG_ENOMEM, "out of memory");
+    memcpy(copy, v.data, v.len);
+    for (size_t at = 0; at < v.len;) {
+        if (v.len - at < 4)
+            return sg_ctx_errorf(ctx, SG_ESERDE, "%s: a list value is corrupt", ctx->name);
+        uint32_t n = (uint32_t)copy[at] | (uint32_t)copy[at + 1] << 8 |
+                     (uint32_t)copy[at + 2] << 16 | (uint32_t)copy[at + 3] << 24;
+        if (n > v.len - at - 4)
+            return sg_ctx_errorf(ctx, SG_ESERDE, "%s: a list value is corrupt", ctx->name);
+        sg_bytes item = {copy + at + 4, n};
+        if ((rc = fn(ctx, item, ud)) != 0)
+            return rc;
+        at += 4 + (size_t)n;
+    }
+    return SG_OK;
 }

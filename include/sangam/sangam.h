@@ -430,7 +430,10 @@ SG_API int sg_timer_delete(sg_ctx *ctx, sg_time_domain d, sg_time ts);
  * backend) behind a write-back cache, so the hot path costs a hash lookup, not a
  * RocksDB call. Reads return engine-owned bytes (rule 3). */
 typedef uint32_t sg_state_id;
-typedef enum sg_state_kind { SG_STATE_VALUE = 0 } sg_state_kind;
+typedef enum sg_state_kind {
+    SG_STATE_VALUE = 0, /* one value per (key, namespace) */
+    SG_STATE_LIST = 1,  /* a list of items per (key, namespace), in insertion order */
+} sg_state_kind;
 
 SG_API int sg_state_declare(sg_ctx *ctx, const char *name, sg_state_kind kind, sg_state_id *id);
 /* SG_OK with *out, or SG_NOTFOUND. */
@@ -442,6 +445,16 @@ SG_API int sg_state_clear(sg_ctx *ctx, sg_state_id id, int64_t ns);
  * valid until the next state call (rule 3). The fast path for accumulators. */
 SG_API int sg_state_ref(sg_ctx *ctx, sg_state_id id, int64_t ns, size_t size, void **ptr,
                         bool *created);
+/* Lists (SG_STATE_LIST). sg_state_list_add appends a copy of item; it costs O(list
+ * length), so keep lists per key and namespace short (window buffers, join sides).
+ * sg_state_list_each calls fn for every item in order, with item borrowed for that
+ * call (fn may call other state functions); a non-zero return from fn stops the
+ * walk and is returned. sg_state_clear empties a list. */
+typedef int (*sg_list_item_fn)(sg_ctx *ctx, sg_bytes item, void *ud);
+SG_API int sg_state_list_add(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes item);
+SG_API int sg_state_list_each(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_list_item_fn fn,
+                              void *ud);
+
 /* In process_batch: a hint that the operator will soon touch state (id, ns) of the
  * key of recs[i]. It changes nothing and cannot fail; call it for records a few
  * places ahead (4 to 8) of the one being handled. */
