@@ -303,7 +303,38 @@ sg_stream *sg__job_add_op(sg_stream *in, const char *name, const sg_operator_def
 
 sg_stream *sg_stream_process(sg_stream *in, const sg_operator_def *def, void *udata)
 {
+    if (in && def && def->n_inputs > 1) {
+        sg_job_errorf(in->job, SG_EINVAL, "operator '%s' has %d inputs: use sg_stream_connect",
+                      def->name ? def->name : "", def->n_inputs);
+        return NULL;
+    }
     return sg__job_add_op(in, def ? def->name : NULL, def, udata, false);
+}
+
+sg_stream *sg_stream_connect(sg_stream *a, sg_stream *b, const sg_operator_def *def, void *udata)
+{
+    if (!a || !b)
+        return NULL;
+    sg_job *job = a->job;
+    if (!def || def->n_inputs != 2) {
+        sg_job_errorf(job, SG_EINVAL, "operator '%s': sg_stream_connect needs n_inputs = 2",
+                      def && def->name ? def->name : "");
+        return NULL;
+    }
+    if ((def->flags & SG_OP_KEYED) && (!a->keyed || !b->keyed)) {
+        sg_job_errorf(job, SG_EINVAL, "operator '%s' is keyed: key_by both of its inputs first",
+                      def->name);
+        return NULL;
+    }
+    /* Built on the one-input path with a, then b joins on port 1. */
+    sg_stream *s = sg__job_add_op(a, def->name, def, udata, false);
+    if (!s)
+        return NULL;
+    if (connect_inputs(s->nodes[0], b, 1) < 0) {
+        sg_job_errorf(job, SG_ENOMEM, "out of memory");
+        return NULL;
+    }
+    return s;
 }
 
 sg_stream *sg_stream_side_output(sg_stream *s, const char *tag)

@@ -318,6 +318,14 @@ SG_API sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name
 SG_API sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char *name, int64_t size,
                                                    const sg_aggregate_def *agg, void *udata);
 
+/* A two-input operator (def->n_inputs == 2): records of a arrive on port 0, of b on
+ * port 1, and its watermark is the minimum of the two (Flink's connect with a
+ * CoProcessFunction). With SG_OP_KEYED both inputs must be keyed, by keys of the same
+ * kind: records with equal keys meet in the same instance and share its keyed state
+ * and timers. */
+SG_API sg_stream *sg_stream_connect(sg_stream *a, sg_stream *b, const sg_operator_def *def,
+                                    void *udata);
+
 /* A custom operator on one input (keyed if def->flags has SG_OP_KEYED, which needs a
  * keyed input). udata is what sg_ctx_udata returns; it must outlive the run. */
 SG_API sg_stream *sg_stream_process(sg_stream *in, const sg_operator_def *def, void *udata);
@@ -361,7 +369,7 @@ struct sg_operator_def {
     const char *name; /* static storage; names the operator in messages and metrics */
     size_t self_size; /* per-instance memory, engine-allocated and zeroed */
     uint32_t flags;   /* SG_OP_KEYED */
-    int n_inputs;     /* 1 (two-input operators come with connect) */
+    int n_inputs;     /* 1, or 2 for sg_stream_connect (process's port says which) */
     int (*open)(sg_ctx *ctx, void *self, sg_snap_reader *restore);
     int (*process)(sg_ctx *ctx, void *self, int port, const sg_record *rec);
     int (*on_watermark)(sg_ctx *ctx, void *self, sg_time wm);

@@ -318,6 +318,108 @@ static void test_late_records_reach_the_side_output_at_every_parallelism(void **
     }
 }
 
+/* ---- Two inputs ------------------------------------------------------------------------------
+ * Two sources keyed alike into one keyed two-input operator: each record arrives on
+ * its input's port, and records with equal keys share the instance's keyed state. */
+
+typedef struct two_self {
+    sg_state_id seen;
+} two_self;
+
+static int two_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
+{
+    (void)restore;
+    return sg_state_declare(ctx, "seen", SG_STATE_VALUE, &((two_self *)self)->seen);
+}
+
+/* Counts every record of the key in state and emits (port, running count). */
+static int two_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
+{
+    two_self *s = self;
+    uint64_t n = 0;
+    int rc = sg_state_get_u64(ctx, s->seen, 0, &n);
+    if (rc < 0 || (rc = sg_state_put_u64(ctx, s->seen, 0, n + 1)) < 0)
+        return rc;
+    int64_t out[2] = {port, (int64_t)n + 1};
+    sg_bytes v = {out, sizeof(out)};
+    return sg_emit(ctx, rec->ts, sg_ctx_key(ctx), v);
+}
+
+static const sg_operator_def two_def = {
+    .abi = SG_OPERATOR_ABI_1,
+    .name = "two",
+    .self_size = sizeof(two_self),
+    .flags = SG_OP_KEYED,
+    .n_inputs = 2,
+    .open = two_open,
+    .process = two_process,
+};
+
+typedef struct port_totals {
+    int64_t per_port[2], max_count;
+} port_totals;
+
+static int port_totals_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
+{
+    port_totals *t = sg_ctx_udata(ctx);
+    int64_t v[2];
+    (void)self;
+    (void)port;
+    memcpy(v, rec->value.data, sizeof(v));
+    t->per_port[v[0]]++;
+    if (v[1] > t->max_count)
+        t->max_count = v[1];
+    return SG_OK;
+}
+
+static void test_two_inputs_meet_by_key_on_their_ports(void **state)
+{
+    (void)state;
+    for (int p = 1; p <= 2; p++) {
+        port_totals t = {{0, 0}, 0};
+        sg_job *job = sg__job_new(p, 2);
+        assert_int_equal(sg_job_register_generator(job, "seq", &seq_def), SG_OK);
+        sg_stream *a = sg_stream_key_by(
+            sg_stream_watermarks(sg_job_source(job, "a", "gen:seq?step=1", NULL), 0), "ka",
+            const_key, NULL);
+        sg_stream *b = sg_stream_key_by(
+            sg_stream_watermarks(sg_job_source(job, "b", "gen:seq?step=10", NULL), 0), "kb",
+            const_key, NULL);
+        sg_stream *both = sg_stream_connect(a, b, &two_def, NULL);
+        sg_stream *o = sg_stream_process(both,
+                                         &(sg_operator_def){.abi = SG_OPERATOR_ABI_1,
+                                                            .name = "port-totals",
+                                                            .n_inputs = 1,
+                                                            .process = port_totals_process},
+                                         &t);
+        assert_int_equal(sg_stream_sink(sg_stream_set_parallelism(o, 1), "out", "null:", NULL),
+                         SG_OK);
+        run(job, 2);
+        assert_int_equal(t.per_port[0], N);
+        assert_int_equal(t.per_port[1], N);
+        assert_int_equal(t.max_count, 2 * N); /* one key: one instance, one state */
+        sg__job_free(job);
+    }
+}
+
+static void test_connect_needs_a_two_input_operator_and_keyed_inputs(void **state)
+{
+    (void)state;
+    sg_job *job = sg__job_new(1, 1);
+    assert_int_equal(sg_job_register_generator(job, "seq", &seq_def), SG_OK);
+    sg_stream *a = sg_job_source(job, "a", "gen:seq", NULL);
+    sg_stream *b = sg_job_source(job, "b", "gen:seq", NULL);
+    assert_null(sg_stream_connect(a, b, &two_def, NULL)); /* keyed, inputs are not */
+    assert_non_null(strstr(sg_job_errmsg(job), "key_by both"));
+    sg__job_free(job);
+    job = sg__job_new(1, 1);
+    assert_int_equal(sg_job_register_generator(job, "seq", &seq_def), SG_OK);
+    a = sg_job_source(job, "a", "gen:seq", NULL);
+    assert_null(sg_stream_process(a, &two_def, NULL)); /* two inputs, one stream */
+    assert_non_null(strstr(sg_job_errmsg(job), "sg_stream_connect"));
+    sg__job_free(job);
+}
+
 /* ---- Idleness ---------------------------------------------------------------------------
  * A union of a source that sends a burst and then has nothing (SG_AGAIN), and one that
  * never sends anything. With --idle-timeout-ms the silent one stops holding back the
@@ -436,6 +538,8 @@ int main(void)
         cmocka_unit_test(test_union_watermark_is_the_minimum_of_its_inputs),
         cmocka_unit_test(test_window_results_are_not_late_for_a_window_after_it),
         cmocka_unit_test(test_an_idle_input_stops_holding_back_the_watermark),
+        cmocka_unit_test(test_two_inputs_meet_by_key_on_their_ports),
+        cmocka_unit_test(test_connect_needs_a_two_input_operator_and_keyed_inputs),
         cmocka_unit_test(test_late_records_reach_the_side_output_at_every_parallelism),
         cmocka_unit_test(test_without_idleness_a_silent_input_holds_the_watermark),
     };
