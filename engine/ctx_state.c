@@ -135,6 +135,14 @@ int sg_state_list_add(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes item)
     if (item.len > UINT32_MAX)
         return sg_ctx_errorf(ctx, SG_EINVAL, "%s: a list item of %zu bytes is too large", ctx->name,
                              item.len);
+    /* item may be bytes of an earlier state read, which the get below may move. */
+    if (item.len) {
+        void *copy = sg_scratch_alloc(ctx, item.len);
+        if (!copy)
+            return sg_ctx_errorf(ctx, SG_ENOMEM, "out of memory");
+        memcpy(copy, item.data, item.len);
+        item.data = copy;
+    }
     if ((rc = sg__kv_get(ctx->kv, id, ctx->kg, ctx->key, ns, &old)) < 0)
         return state_error(ctx, rc);
     size_t len = (rc == SG_OK ? old.len : 0) + 4 + item.len;

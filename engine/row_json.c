@@ -188,7 +188,7 @@ int sg_row_get_f64(const sg_row *row, const char *field, double *out)
         /* Integers up to 2^53 convert exactly; skip strtod for the common case. */
         int64_t v;
         if (parse_i64(f->val, f->len, &v) == SG_OK && v >= -(INT64_C(1) << 53) &&
-            v <= (INT64_C(1) << 53)) {
+            v <= (INT64_C(1) << 53) && !(v == 0 && f->val[0] == '-')) { /* -0 keeps its sign */
             *out = (double)v;
             return SG_OK;
         }

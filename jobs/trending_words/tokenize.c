@@ -203,6 +203,11 @@ static void build_qc_tables(tw_tokenizer *t)
             bit_set(t->qc_no, cp);
         }
     }
+    /* utf8proc 2.8 composes a Hangul LV syllable with U+11A7, which is not a trailing
+     * consonant (Unicode leaves the pair alone). No decomposition contains U+11A7, so
+     * the table above would call such text normalized while utf8proc changes it, and
+     * the same word would tokenize two ways. Sending it to utf8proc keeps one answer. */
+    bit_set(t->qc_maybe, 0x11A7);
 }
 
 /* ==== Buffers ================================================================ */

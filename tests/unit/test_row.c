@@ -284,6 +284,17 @@ static void test_json_distinguishes_integers_from_reals(void **state)
     expect_i64(f->row, "i", 1);
 }
 
+static void test_json_negative_zero_keeps_its_sign_as_a_double(void **state)
+{
+    fixture *f = *state;
+    double d = 1;
+    assert_int_equal(parse(f, "{\"z\": -0, \"r\": -0.0}"), SG_OK);
+    assert_int_equal(sg_row_get_f64(f->row, "z", &d), SG_OK);
+    assert_true(d == 0 && signbit(d));
+    assert_int_equal(sg_row_get_f64(f->row, "r", &d), SG_OK);
+    assert_true(d == 0 && signbit(d));
+}
+
 static void test_json_detects_int64_overflow(void **state)
 {
     fixture *f = *state;
@@ -865,6 +876,7 @@ int main(void)
         JSON_TEST(test_json_strips_one_trailing_cr),
         JSON_TEST(test_json_distinguishes_integers_from_reals),
         JSON_TEST(test_json_detects_int64_overflow),
+        JSON_TEST(test_json_negative_zero_keeps_its_sign_as_a_double),
         JSON_TEST(test_json_rejects_bad_syntax),
         JSON_TEST(test_json_limits_nesting_depth),
         JSON_TEST(test_json_validates_nested_values),

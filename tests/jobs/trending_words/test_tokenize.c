@@ -169,6 +169,25 @@ static void test_every_occurrence_is_reported(void **state)
     tw_tokenizer_free(t);
 }
 
+/* A word tokenizes the same whatever else is in the post: the fast path and utf8proc
+ * agree even on Hangul LV + U+11A7, which utf8proc 2.8 composes (the review found the
+ * two paths disagreeing there). */
+static void test_a_word_tokenizes_the_same_whatever_surrounds_it(void **state)
+{
+    SG_UNUSED(state);
+    tw_tokenizer *t = new_tokenizer(empty_words_path);
+    collect_reset(&out);
+    const char *alone = "\xea\xb0\xb8\xe1\x86\xa7 ab";
+    assert_int_equal(tw_tokenize(t, alone, strlen(alone), collect_fn, &out), 0);
+    char first[256];
+    snprintf(first, sizeof(first), "%s", out.buf);
+    collect_reset(&out);
+    const char *mixed = "\xea\xb0\xb8\xe1\x86\xa7 ab e\xcc\x81t";
+    assert_int_equal(tw_tokenize(t, mixed, strlen(mixed), collect_fn, &out), 0);
+    assert_true(strncmp(out.buf, first, strlen(first)) == 0);
+    tw_tokenizer_free(t);
+}
+
 static void test_single_code_point_tokens_are_dropped(void **state)
 {
     SG_UNUSED(state);
@@ -511,6 +530,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ascii_words_are_lowercased_in_order),
         cmocka_unit_test(test_every_occurrence_is_reported),
+        cmocka_unit_test(test_a_word_tokenizes_the_same_whatever_surrounds_it),
         cmocka_unit_test(test_single_code_point_tokens_are_dropped),
         cmocka_unit_test(test_hashtag_keeps_only_the_hash_touching_the_run),
         cmocka_unit_test(test_digits_are_word_characters),
