@@ -179,8 +179,8 @@ static void test_a_word_tokenizes_the_same_whatever_surrounds_it(void **state)
     collect_reset(&out);
     const char *alone = "\xea\xb0\xb8\xe1\x86\xa7 ab";
     assert_int_equal(tw_tokenize(t, alone, strlen(alone), collect_fn, &out), 0);
-    char first[256];
-    snprintf(first, sizeof(first), "%s", out.buf);
+    static char first[sizeof(out.buf)];
+    memcpy(first, out.buf, sizeof(first));
     collect_reset(&out);
     const char *mixed = "\xea\xb0\xb8\xe1\x86\xa7 ab e\xcc\x81t";
     assert_int_equal(tw_tokenize(t, mixed, strlen(mixed), collect_fn, &out), 0);
