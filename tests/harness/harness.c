@@ -28,6 +28,28 @@ struct sg_harness {
     char dir[64];
 };
 
+/* Copies rec into one block: prefix (plen bytes), key, value, NUL. *out views the
+ * copy; returns the block (to free), or NULL when out of memory. */
+static char *copy_record(const char *prefix, size_t plen, const sg_record *rec, sg_record *out)
+{
+    char *mem = sg_malloc(plen + rec->key.len + rec->value.len + 1);
+    if (!mem)
+        return NULL;
+    if (plen)
+        memcpy(mem, prefix, plen);
+    if (rec->key.len)
+        memcpy(mem + plen, rec->key.data, rec->key.len);
+    if (rec->value.len)
+        memcpy(mem + plen + rec->key.len, rec->value.data, rec->value.len);
+    mem[plen + rec->key.len + rec->value.len] = '\0';
+    out->ts = rec->ts;
+    out->key.data = mem + plen;
+    out->key.len = rec->key.len;
+    out->value.data = mem + plen + rec->key.len;
+    out->value.len = rec->value.len;
+    return mem;
+}
+
 static int collect(void *ud, const sg_record *rec)
 {
     sg_harness *h = ud;
@@ -39,20 +61,9 @@ static int collect(void *ud, const sg_record *rec)
         h->out = o;
         h->cap = cap;
     }
-    char *mem = sg_malloc(rec->key.len + rec->value.len + 1);
-    if (!mem)
+    if (!copy_record(NULL, 0, rec, &h->out[h->n]))
         return SG_ENOMEM;
-    if (rec->key.len)
-        memcpy(mem, rec->key.data, rec->key.len);
-    if (rec->value.len)
-        memcpy(mem + rec->key.len, rec->value.data, rec->value.len);
-    mem[rec->key.len + rec->value.len] = '\0';
-    sg_record *r = &h->out[h->n++];
-    r->ts = rec->ts;
-    r->key.data = mem;
-    r->key.len = rec->key.len;
-    r->value.data = mem + rec->key.len;
-    r->value.len = rec->value.len;
+    h->n++;
     return SG_OK;
 }
 
@@ -72,22 +83,11 @@ static int collect_side(void *ud, int from_inst, const char *tag, const sg_recor
         h->side_tags = tags;
         h->cap_side = cap;
     }
-    size_t tlen = strlen(tag) + 1;
-    char *mem = sg_malloc(tlen + rec->key.len + rec->value.len + 1);
+    /* The block starts with the tag, so side_tags[i] is both the tag and the block. */
+    char *mem = copy_record(tag, strlen(tag) + 1, rec, &h->side[h->n_side]);
     if (!mem)
         return SG_ENOMEM;
-    memcpy(mem, tag, tlen);
-    if (rec->key.len)
-        memcpy(mem + tlen, rec->key.data, rec->key.len);
-    if (rec->value.len)
-        memcpy(mem + tlen + rec->key.len, rec->value.data, rec->value.len);
-    h->side_tags[h->n_side] = mem;
-    sg_record *r = &h->side[h->n_side++];
-    r->ts = rec->ts;
-    r->key.data = mem + tlen;
-    r->key.len = rec->key.len;
-    r->value.data = mem + tlen + rec->key.len;
-    r->value.len = rec->value.len;
+    h->side_tags[h->n_side++] = mem;
     return SG_OK;
 }
 
