@@ -231,7 +231,7 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
     static char shipped_buf[PATH_MAX];
     static char capacity_help[PATH_MAX + 64];
     ir_options o = {.window_ms = 60000, .max_delay_ms = 5000};
-    snprintf(capacity_help, sizeof(capacity_help), "seats per train and class: CSV file (%s)",
+    snprintf(capacity_help, sizeof(capacity_help), "seats per train and class, CSV (shipped: %s)",
              shipped_capacity(shipped_buf, sizeof(shipped_buf)));
     sg_option opts[] = {
         {"input", SG_OPT_STR, &o.input, "bookings: file:PATH.csv or gen:irctc?count=N&...", true,
