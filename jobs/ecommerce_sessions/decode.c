@@ -33,7 +33,8 @@ static const char *parse_type(sg_bytes type, uint32_t *out)
     return NULL;
 }
 
-const char *ec_event_parse(const sg_row *row, int64_t *ts, ec_event *ev, sg_bytes *user)
+const char *ec_event_parse(const sg_row *row, sg_time gap_ms, int64_t *ts, ec_event *ev,
+                           sg_bytes *user)
 {
     sg_bytes type, product;
     const char *why;
@@ -41,6 +42,11 @@ const char *ec_event_parse(const sg_row *row, int64_t *ts, ec_event *ev, sg_byte
     if (rc != SG_OK)
         return rc == SG_NOTFOUND ? "missing field \"ts\""
                                  : "field \"ts\" is not an integer (int64 ms)";
+    /* Its session would end past the int64 limit. Rejected here rather than by the
+     * session operator so that the line itself is dead-lettered and so that it does
+     * not raise the watermark, which would close every session at once. */
+    if (*ts > SG_TIME_MAX - gap_ms)
+        return "field \"ts\" is too close to the int64 limit for its session";
     if ((why = get_str(row, "user", user, "missing field \"user\"",
                        "field \"user\" is not a string")) ||
         (why = get_str(row, "type", &type, "missing field \"type\"",
@@ -67,8 +73,8 @@ int ec_decode(sg_ctx *ctx, const sg_row *row, void *udata)
     ec_event ev = {0};
     sg_bytes user, none = {0};
     int64_t ts;
-    SG_UNUSED(udata);
-    const char *why = ec_event_parse(row, &ts, &ev, &user);
+    const ec_config *cfg = udata;
+    const char *why = ec_event_parse(row, cfg->gap_ms, &ts, &ev, &user);
     if (why) {
         sg_ctx_reject(ctx, NULL, why);
         return SG_OK;

@@ -40,11 +40,14 @@ typedef struct ec_config {
 
 /* ---- Decoding (decode.c) ---------------------------------------------------------- */
 
-/* Reads and validates one input row. Returns NULL and fills *ev and *user (borrowed
- * from row), or a static one-line reason naming the bad field. */
-const char *ec_event_parse(const sg_row *row, int64_t *ts, ec_event *ev, sg_bytes *user);
+/* Reads and validates one input row for sessions of gap_ms. Returns NULL and fills
+ * *ts, *ev and *user (borrowed from row), or a static one-line reason naming the bad
+ * field. */
+const char *ec_event_parse(const sg_row *row, sg_time gap_ms, int64_t *ts, ec_event *ev,
+                           sg_bytes *user);
 
-/* The job's decoder callback: emits (ts, value = ec_event + user) or rejects. */
+/* The job's decoder callback (udata: the ec_config): emits (ts, value = ec_event +
+ * user) or rejects. */
 int ec_decode(sg_ctx *ctx, const sg_row *row, void *udata);
 
 /* ---- The session aggregate (session_agg.c) ---------------------------------------- */

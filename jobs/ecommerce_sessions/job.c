@@ -68,7 +68,7 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
     if ((rc = sg_job_register_generator(job, "ecommerce", &ec_event_generator)) < 0)
         return rc;
 
-    sg_decoder dec = {.abi = SG_DECODER_ABI_1, .decode = ec_decode};
+    sg_decoder dec = {.abi = SG_DECODER_ABI_1, .decode = ec_decode, .udata = cfg};
     sg_encoder enc = {.abi = SG_ENCODER_ABI_1, .header = EC_HEADER, .encode = ec_encode_session};
     sg_stream *events =
         sg_stream_watermarks(sg_job_source(job, "events", o.input, &dec), o.max_delay_ms);

@@ -16,6 +16,8 @@
 #include "engine/row.h"
 #include "jobs/ecommerce_sessions/ecom.h"
 
+#define GAP 1800000
+
 static sg__row_parser *json, *csv;
 
 static int setup(void **state)
@@ -42,7 +44,7 @@ static const char *check(const char *line, int64_t *ts, ec_event *ev, sg_bytes *
     int rc = sg__row_parse(json, line, strlen(line), &row, &reason);
     if (rc != SG_OK)
         fail_msg("line <%s> did not parse: %s", line, reason ? reason : "?");
-    return ec_event_parse(row, ts, ev, user);
+    return ec_event_parse(row, GAP, ts, ev, user);
 }
 
 static void expect_bad(const char *line, const char *reason)
@@ -143,6 +145,21 @@ static void test_missing_fields_are_named(void **state)
     expect_bad("{}", "missing field \"ts\"");
 }
 
+static void test_a_ts_whose_session_would_pass_the_int64_limit_is_bad(void **state)
+{
+    SG_UNUSED(state);
+    /* INT64_MAX - GAP = 9223372036852975807: the last ts whose session end fits. */
+    expect_good("{\"ts\": 9223372036852975807, \"user\": \"u\", \"type\": \"view\", "
+                "\"product\": \"p\", \"amount_paise\": 0}",
+                INT64_C(9223372036852975807), "u", EC_VIEW, 0);
+    expect_bad("{\"ts\": 9223372036852975808, \"user\": \"u\", \"type\": \"view\", "
+               "\"product\": \"p\", \"amount_paise\": 0}",
+               "field \"ts\" is too close to the int64 limit for its session");
+    expect_good("{\"ts\": -9223372036854775808, \"user\": \"u\", \"type\": \"view\", "
+                "\"product\": \"p\", \"amount_paise\": 0}",
+                INT64_MIN, "u", EC_VIEW, 0);
+}
+
 static void test_wrong_types_are_named(void **state)
 {
     SG_UNUSED(state);
@@ -186,13 +203,13 @@ static void test_csv_rows_are_read_by_header_name(void **state)
     assert_int_equal(sg__row_parse(csv, header, strlen(header), &row, &reason), SG_NOTFOUND);
     const char *good = "250000,Kurta,purchase,\"sharma, anil\",1000";
     assert_int_equal(sg__row_parse(csv, good, strlen(good), &row, &reason), SG_OK);
-    assert_null(ec_event_parse(row, &ts, &ev, &user));
+    assert_null(ec_event_parse(row, GAP, &ts, &ev, &user));
     assert_int_equal(ts, 1000);
     assert_int_equal(ev.amount_paise, 250000);
     assert_int_equal(user.len, strlen("sharma, anil"));
     const char *bad = "x,Kurta,view,anil,10.5";
     assert_int_equal(sg__row_parse(csv, bad, strlen(bad), &row, &reason), SG_OK);
-    assert_string_equal(ec_event_parse(row, &ts, &ev, &user),
+    assert_string_equal(ec_event_parse(row, GAP, &ts, &ev, &user),
                         "field \"ts\" is not an integer (int64 ms)");
 }
 
@@ -224,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_amount_is_ignored_whatever_it_holds_on_views_and_carts),
         cmocka_unit_test(test_a_purchase_needs_a_positive_integer_amount),
         cmocka_unit_test(test_missing_fields_are_named),
+        cmocka_unit_test(test_a_ts_whose_session_would_pass_the_int64_limit_is_bad),
         cmocka_unit_test(test_wrong_types_are_named),
         cmocka_unit_test(test_csv_rows_are_read_by_header_name),
         cmocka_unit_test(test_revenue_is_formatted_exactly_beyond_64_bits),
