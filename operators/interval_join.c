@@ -16,9 +16,10 @@
  * docs/architecture.md, only ever raises it). So once the operator's watermark wm has
  * passed a.ts + hi, no future b can match a; likewise b once wm > b.ts - lo. A bucket
  * of a is dropped by an event-time timer at (its last ts) + hi + 1, one of b at
- * (its last ts) - lo + 1: a timer at t fires when wm >= t. Flink cleans a record at
- * wm >= ts + hi, one millisecond earlier, and so can miss a b with b.ts == wm, which
- * its own lateness test (ts < wm) accepts. Keeping a record longer never adds a pair
+ * (its last ts) - lo + 1: a timer at t fires when wm >= t. Flink cleans a at
+ * wm >= a.ts + max(hi, 0) (b at wm >= b.ts + max(-lo, 0)): for hi >= 0 that is one
+ * millisecond early, and it can miss a b with b.ts == wm, which its own lateness test
+ * (ts < wm) accepts. Keeping a record longer never adds a pair
  * (the bounds are checked per record), so the output is every pair of records that
  * are not late and satisfy the bounds, whatever the arrival order and parallelism.
  *

@@ -391,11 +391,12 @@ SG_API sg_stream *sg_stream_window_join(sg_stream *a, sg_stream *b, const char *
  * hi - lo + 1 ms of event time, so a new record finds all its possible matches in at
  * most two buckets of the other side: per record, one append, one timer set and at
  * most two bucket reads, never a scan of the key's history. A bucket is dropped by an
- * event-time timer once the watermark has passed the last time any record in it can
- * match: a's bucket when wm > its last ts + hi, b's when wm > its last ts - lo
- * (Flink removes a record at wm >= ts + hi, one millisecond earlier, which loses a
- * match with a record at ts == wm that Flink does not consider late; here no pair of
- * records that are not late is ever lost). Cost: a record reads up to two buckets of
+ * event-time timer once no record that is not late can match anything in it: a's
+ * bucket when wm > (its last millisecond) + hi, b's when wm > (its last
+ * millisecond) - lo. (Flink drops a at wm >= a.ts + max(hi, 0), b at
+ * wm >= b.ts + max(-lo, 0): with hi >= 0, or lo <= 0 for b, one millisecond early, so
+ * a record at ts == wm, which Flink does not consider late, can miss its match. Here
+ * no pair of records that are not late is ever lost.) Cost: a record reads up to two buckets of
  * the other side, i.e. that side's records of twice the interval's width; appends
  * rewrite a bucket's list, so a very wide interval on a very dense key makes
  * appends long.
