@@ -396,10 +396,10 @@ SG_API sg_stream *sg_stream_window_join(sg_stream *a, sg_stream *b, const char *
  * millisecond) - lo. (Flink drops a at wm >= a.ts + max(hi, 0), b at
  * wm >= b.ts + max(-lo, 0): with hi >= 0, or lo <= 0 for b, one millisecond early, so
  * a record at ts == wm, which Flink does not consider late, can miss its match. Here
- * no pair of records that are not late is ever lost.) Cost: a record reads up to two buckets of
- * the other side, i.e. that side's records of twice the interval's width; appends
- * rewrite a bucket's list, so a very wide interval on a very dense key makes
- * appends long.
+ * no pair of records that are not late is ever lost.) Cost: a record reads up to two
+ * buckets of the other side, i.e. that side's records of twice the interval's
+ * width; appends rewrite a bucket's list, so a very wide interval on a very dense
+ * key makes appends long.
  *
  * name [in] copied; def [in] copied; udata: passed to join, must outlive the run.
  * Errors (recorded in the job, NULL returned): an input that is not keyed, lo > hi
