@@ -326,6 +326,87 @@ SG_API sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char 
 SG_API sg_stream *sg_stream_connect(sg_stream *a, sg_stream *b, const sg_operator_def *def,
                                     void *udata);
 
+/* ---- Joins -----------------------------------------------------------------
+ * Keyed inner joins of two streams, with Apache Flink's semantics. Both inputs must
+ * be keyed (sg_stream_key_by), by keys of the same kind: only records with equal keys
+ * are joined. Input a arrives on port 0, input b on port 1; the operator's watermark
+ * is the minimum of the two. The output stream is not keyed.
+ *
+ * For every joined pair the engine calls def->join with:
+ *   ctx   [borrowed] the operator's context: emit results with sg_emit (any number,
+ *         usually one, with ts as its event time);
+ *   key   [borrowed] the pair's key;
+ *   a, b  [borrowed] the pair's records (a from input a, b from input b), with their
+ *         own event times; valid for this call only (rule 2);
+ *   ts    the pair's event time (see each join below).
+ * A negative return fails the job.
+ *
+ * Lateness follows the engine's rule (docs/architecture.md): a record is judged
+ * against sg_ctx_watermark, the later of the operator's watermark and the watermark
+ * its own source had announced, so which records are late depends on the input alone
+ * and the joined pairs are the same at every parallelism. Late records are dropped
+ * and counted (the run summary's late count). A record whose event time is too close
+ * to the int64 limits for its windows or bounds is rejected (sg_ctx_reject). */
+typedef int (*sg_join_fn)(sg_ctx *ctx, sg_bytes key, const sg_record *a, const sg_record *b,
+                          sg_time ts, void *udata);
+typedef struct sg_join_def {
+    uint32_t abi;    /* SG_JOIN_ABI_1; fields are only ever appended */
+    sg_join_fn join; /* required */
+} sg_join_def;
+#define SG_JOIN_ABI_1 1u
+
+/* Window join (Flink's a.join(b).where(..).equalTo(..).window(Tumbling|Sliding
+ * EventTimeWindows)). Windows are those of sg_window (win->late_tag must be NULL:
+ * a join has no late-data side output). For each window and key, every pair (a, b)
+ * with both records in the window is joined once, with ts = the window's end - 1
+ * (Flink's window.maxTimestamp()), when the watermark reaches end - 1; the window's
+ * records are then dropped. A pair that shares several sliding windows is joined once
+ * per window. No output for a window where one side has no record. Order within a
+ * window: a's records in pane order, then arrival order; for each, b's the same way.
+ * A record is late when every window containing it has fired; one that finds only
+ * some of them fired joins in the others only.
+ *
+ * Cost: each record is stored once, in the list of its (key, pane) (panes of
+ * gcd(size, slide)), one list append and one timer set per record. A firing window
+ * reads its size / pane panes of both sides and calls join for each of the
+ * |a| x |b| pairs. Lists are rewritten on append (see list state), so a key with
+ * very many records per pane pays for it; Flink buffers the same records.
+ *
+ * name [in] the operator's name (copied); win, def [in] copied; udata: passed to
+ * join, must outlive the run. Errors (recorded in the job, NULL returned): an input
+ * that is not keyed, a bad window (size, slide as for sg_stream_window_aggregate), a
+ * late_tag, a def without join. */
+SG_API sg_stream *sg_stream_window_join(sg_stream *a, sg_stream *b, const char *name,
+                                        const sg_window *win, const sg_join_def *def, void *udata);
+
+/* Interval join (Flink's a.keyBy(..).intervalJoin(b.keyBy(..)).between(lo, hi)):
+ * joins every a and b of the same key with a.ts + lo <= b.ts <= a.ts + hi (both
+ * bounds inclusive; lo <= hi, either may be negative), with ts = max(a.ts, b.ts).
+ * Each pair is joined once, as soon as its second record arrives. A record with ts
+ * below sg_ctx_watermark when it arrives is late: dropped and counted, as Flink drops
+ * it. Note that ts = max(a.ts, b.ts) can be behind the watermark (as in Flink): an
+ * event-time window right after the join may find such results late.
+ *
+ * State and cleanup: each side is buffered in keyed list state in buckets of
+ * hi - lo + 1 ms of event time, so a new record finds all its possible matches in at
+ * most two buckets of the other side: per record, one append, one timer set and at
+ * most two bucket reads, never a scan of the key's history. A bucket is dropped by an
+ * event-time timer once no record that is not late can match anything in it: a's
+ * bucket when wm > (its last millisecond) + hi, b's when wm > (its last
+ * millisecond) - lo. (Flink drops a at wm >= a.ts + max(hi, 0), b at
+ * wm >= b.ts + max(-lo, 0): with hi >= 0, or lo <= 0 for b, one millisecond early, so
+ * a record at ts == wm, which Flink does not consider late, can miss its match. Here
+ * no pair of records that are not late is ever lost.) Cost: a record reads up to two
+ * buckets of the other side, i.e. that side's records of twice the interval's
+ * width; appends rewrite a bucket's list, so a very wide interval on a very dense
+ * key makes appends long.
+ *
+ * name [in] copied; def [in] copied; udata: passed to join, must outlive the run.
+ * Errors (recorded in the job, NULL returned): an input that is not keyed, lo > hi
+ * or a bound beyond +-2^60 ms (SG_EUSAGE), a def without join. */
+SG_API sg_stream *sg_stream_interval_join(sg_stream *a, sg_stream *b, const char *name, sg_time lo,
+                                          sg_time hi, const sg_join_def *def, void *udata);
+
 /* A custom operator on one input (keyed if def->flags has SG_OP_KEYED, which needs a
  * keyed input). udata is what sg_ctx_udata returns; it must outlive the run. */
 SG_API sg_stream *sg_stream_process(sg_stream *in, const sg_operator_def *def, void *udata);
