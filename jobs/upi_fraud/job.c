@@ -134,7 +134,8 @@ static int encode_scored(sg_ctx *ctx, const sg_record *rec, sg_line *line, void 
         (rc = sg_line_add_i64(line, s.new_device)) < 0 ||
         (rc = sg_line_add_i64(line, s.new_payee)) < 0 ||
         (rc = sg_line_add_i64(line, s.city_jump)) < 0 ||
-        (rc = sg_line_add_i64(line, s.no_login)) < 0 || (rc = sg_line_add_f64(line, s.score, 6)) < 0)
+        (rc = sg_line_add_i64(line, s.no_login)) < 0 ||
+        (rc = sg_line_add_f64(line, s.score, 6)) < 0)
         return rc;
     return sg_line_add_i64(line, s.alert);
 }
@@ -177,8 +178,8 @@ static int build(sg_job *job, const upi_options *o, upi_config *cfg)
         (rc = sg_job_register_generator(job, "upi_logins", &upi_login_generator)) < 0)
         return rc;
     /* Building is sticky on error: build everything, check once at the end. */
-    sg_stream *txns =
-        sg_stream_watermarks(sg_job_source(job, "transactions", o->input, &txn_dec), o->max_delay_ms);
+    sg_stream *txns = sg_stream_watermarks(sg_job_source(job, "transactions", o->input, &txn_dec),
+                                           o->max_delay_ms);
     sg_stream *by_payer = sg_stream_key_by(txns, "by-payer", key_txn, NULL);
     sg_stream *scored;
     if (o->logins) {
@@ -205,8 +206,8 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
     upi_options o = {.threshold = 0.8, .max_delay_ms = 5000};
     o.model = default_model(model_buf, PATH_MAX);
     sg_option opts[] = {
-        {"input", SG_OPT_STR, &o.input, "transactions: file:PATH.jsonl or gen:upi?count=N&...", true,
-         0},
+        {"input", SG_OPT_STR, &o.input, "transactions: file:PATH.jsonl or gen:upi?count=N&...",
+         true, 0},
         {"output", SG_OPT_STR, &o.output, "scored transactions: file:PATH.csv (or null:)", true, 0},
         {"logins", SG_OPT_STR, &o.logins,
          "logins: file:PATH.jsonl or gen:upi_logins?... (enables no_login)", false, 0},

@@ -100,12 +100,26 @@ static int parse_string(parser *ps, char *buf, size_t cap)
                 break;
             char e = *ps->p++;
             switch (e) {
-            case '"': case '\\': case '/': c = e; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            case 'n': c = '\n'; break;
-            case 'r': c = '\r'; break;
-            case 't': c = '\t'; break;
+            case '"':
+            case '\\':
+            case '/':
+                c = e;
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 't':
+                c = '\t';
+                break;
             case 'u': {
                 unsigned v = 0;
                 for (int i = 0; i < 4; i++, ps->p++) {
@@ -271,8 +285,9 @@ int upi_model_parse(const char *text, size_t len, upi_model *m, char *err, size_
         bool is_bias = strcmp(key, "bias") == 0, is_weights = strcmp(key, "weights") == 0;
         if ((is_bias && bias) || (is_weights && weights))
             return fail(&ps, "\"%s\" given twice", key);
-        if (is_bias ? parse_number(&ps, &m->bias) < 0
-                    : is_weights ? parse_weights(&ps, m) < 0 : skip_value(&ps, 1) < 0)
+        if (is_bias      ? parse_number(&ps, &m->bias) < 0
+            : is_weights ? parse_weights(&ps, m) < 0
+                         : skip_value(&ps, 1) < 0)
             return -1;
         bias = bias || is_bias;
         weights = weights || is_weights;

@@ -123,8 +123,8 @@ static unsigned char *update_recent(reader *r, bool fresh, const upi_txn *t, upi
             continue; /* no later transaction can need it either */
         if (less_apart(t->ts, ts, UPI_VELOCITY_MS))
             f->velocity_60s++;
-        f->amount_5m_paise = amount > INT64_MAX - f->amount_5m_paise ? INT64_MAX
-                                                                      : f->amount_5m_paise + amount;
+        f->amount_5m_paise =
+            amount > INT64_MAX - f->amount_5m_paise ? INT64_MAX : f->amount_5m_paise + amount;
         out = put_i64(put_i64(out, ts), amount);
         kept++;
     }

@@ -18,11 +18,11 @@
 
 /* ---- Spans of event time the features look back over (ms) -------------------------- */
 
-#define UPI_VELOCITY_MS INT64_C(60000)       /* velocity_60s: ts > t.ts - 60000 */
-#define UPI_AMOUNT_MS INT64_C(300000)        /* amount_5m_paise: ts > t.ts - 300000 */
-#define UPI_SEEN_MS INT64_C(2592000000)      /* new_device/new_payee: t.ts - prev.ts < 30 d */
-#define UPI_CITY_JUMP_MS INT64_C(600000)     /* city_jump: t.ts - prev.ts < 600000 */
-#define UPI_LOGIN_MS INT64_C(600000)         /* no_login: login ts in [t.ts - 600000, t.ts] */
+#define UPI_VELOCITY_MS INT64_C(60000)   /* velocity_60s: ts > t.ts - 60000 */
+#define UPI_AMOUNT_MS INT64_C(300000)    /* amount_5m_paise: ts > t.ts - 300000 */
+#define UPI_SEEN_MS INT64_C(2592000000)  /* new_device/new_payee: t.ts - prev.ts < 30 d */
+#define UPI_CITY_JUMP_MS INT64_C(600000) /* city_jump: t.ts - prev.ts < 600000 */
+#define UPI_LOGIN_MS INT64_C(600000)     /* no_login: login ts in [t.ts - 600000, t.ts] */
 
 /* ---- A transaction and a login, as the decoders emit them --------------------------- */
 

@@ -10,36 +10,49 @@
 #include "upigen.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
-#define BLOCK 64 /* numbers per block; a block holds at most one fraud episode */
+#define BLOCK 64     /* numbers per block; a block holds at most one fraud episode */
 #define NORMAL_S 900 /* a 20-minute cycle: 15 minutes at the rate... */
 #define SALE_S 300   /* ...then a 5-minute sale at three times the rate */
 
 static const char *const first_names[] = {
-    "aarav", "priya", "rohan", "ananya", "vikram", "kavya", "arjun", "sneha", "rahul", "pooja",
-    "amit", "divya", "suresh", "lakshmi", "karthik", "meera", "imran", "fatima", "gurpreet",
-    "harpreet", "sanjay", "neha", "manoj", "deepika", "venkat", "anjali", "rajesh", "swati",
+    "aarav",   "priya", "rohan",   "ananya", "vikram",   "kavya",    "arjun",
+    "sneha",   "rahul", "pooja",   "amit",   "divya",    "suresh",   "lakshmi",
+    "karthik", "meera", "imran",   "fatima", "gurpreet", "harpreet", "sanjay",
+    "neha",    "manoj", "deepika", "venkat", "anjali",   "rajesh",   "swati",
 };
 static const char *const last_names[] = {
-    "sharma", "verma", "iyer", "reddy", "patel", "shah", "nair", "menon", "gupta", "singh",
-    "khan", "das", "banerjee", "mukherjee", "rao", "kulkarni", "joshi", "chopra", "pillai",
-    "agarwal", "mishra", "yadav", "bose", "naidu",
+    "sharma", "verma",  "iyer",   "reddy",   "patel",    "shah",      "nair", "menon",
+    "gupta",  "singh",  "khan",   "das",     "banerjee", "mukherjee", "rao",  "kulkarni",
+    "joshi",  "chopra", "pillai", "agarwal", "mishra",   "yadav",     "bose", "naidu",
 };
 static const char *const handles[] = {
     "okhdfcbank", "okicici", "oksbi", "okaxis", "ybl", "paytm", "ibl", "axl", "upi",
 };
 static const char *const cities[] = {
-    "Mumbai", "Delhi", "Bengaluru", "Hyderabad", "Chennai", "Kolkata", "Pune", "Ahmedabad",
-    "Jaipur", "Lucknow", "Surat", "Kanpur", "Nagpur", "Indore", "Bhopal", "Patna", "Kochi",
-    "Guwahati", "Chandigarh", "Coimbatore", "Visakhapatnam", "Bhubaneswar", "Varanasi", "Ranchi",
+    "Mumbai",     "Delhi",      "Bengaluru",     "Hyderabad",   "Chennai",  "Kolkata",
+    "Pune",       "Ahmedabad",  "Jaipur",        "Lucknow",     "Surat",    "Kanpur",
+    "Nagpur",     "Indore",     "Bhopal",        "Patna",       "Kochi",    "Guwahati",
+    "Chandigarh", "Coimbatore", "Visakhapatnam", "Bhubaneswar", "Varanasi", "Ranchi",
 };
 static const char *const merchants[] = {
-    "swiggy@icici", "zomato@hdfcbank", "irctc@sbi", "bigbasket@ybl", "dmart@axisbank",
-    "jio@sbi", "airtel@icici", "bescom@ybl", "uber@axisbank", "olacabs@icici",
-    "apollopharmacy@hdfcbank", "bookmyshow@axisbank", "zepto@ybl", "blinkit@icici",
+    "swiggy@icici",
+    "zomato@hdfcbank",
+    "irctc@sbi",
+    "bigbasket@ybl",
+    "dmart@axisbank",
+    "jio@sbi",
+    "airtel@icici",
+    "bescom@ybl",
+    "uber@axisbank",
+    "olacabs@icici",
+    "apollopharmacy@hdfcbank",
+    "bookmyshow@axisbank",
+    "zepto@ybl",
+    "blinkit@icici",
 };
 static const char *const sale_merchants[] = {
-    "flipkart@axisbank", "amazonpay@apl", "myntra@icici", "meesho@ybl", "ajio@hdfcbank",
-    "nykaa@ybl", "tatacliq@hdfcbank", "croma@icici",
+    "flipkart@axisbank", "amazonpay@apl", "myntra@icici",      "meesho@ybl",
+    "ajio@hdfcbank",     "nykaa@ybl",     "tatacliq@hdfcbank", "croma@icici",
 };
 static const char *const mules[] = {
     "cashback.offer", "kyc.update", "refund.desk", "lucky.draw", "prize.claim",
@@ -57,9 +70,25 @@ static uint64_t mix(uint64_t x)
 
 /* What is chosen (a salt) for which number: independent draws from one seed. */
 enum {
-    S_JITTER = 1, S_LOGIN_JITTER, S_PAYER, S_DEVICE, S_PAYEE, S_FAVOURITE, S_CITY, S_AMOUNT,
-    S_LOGIN, S_EPISODE, S_VICTIM, S_FRAUD_DEVICE, S_FRAUD_CITY, S_NAME, S_HOME, S_N_DEVICES,
-    S_OS, S_DEVICE_ID, S_HANDLE,
+    S_JITTER = 1,
+    S_LOGIN_JITTER,
+    S_PAYER,
+    S_DEVICE,
+    S_PAYEE,
+    S_FAVOURITE,
+    S_CITY,
+    S_AMOUNT,
+    S_LOGIN,
+    S_EPISODE,
+    S_VICTIM,
+    S_FRAUD_DEVICE,
+    S_FRAUD_CITY,
+    S_NAME,
+    S_HOME,
+    S_N_DEVICES,
+    S_OS,
+    S_DEVICE_ID,
+    S_HANDLE,
 };
 
 static uint64_t draw(const upi_gen_config *cfg, uint64_t salt, uint64_t n)
@@ -113,7 +142,8 @@ static uint64_t pick_payer(const upi_gen_config *cfg, uint64_t h)
 /* Event time of payment seq before jitter, and whether it falls in a sale. */
 static int64_t base_ts(const upi_gen_config *cfg, uint64_t seq, bool *sale)
 {
-    uint64_t rate = (uint64_t)cfg->rate, normal = rate * NORMAL_S, cycle = normal + rate * SALE_S * 3;
+    uint64_t rate = (uint64_t)cfg->rate, normal = rate * NORMAL_S,
+             cycle = normal + rate * SALE_S * 3;
     uint64_t c = seq / cycle, i = seq % cycle;
     int64_t off = (int64_t)(i < normal ? i * 1000 / rate
                                        : NORMAL_S * 1000 + (i - normal) * 1000 / (3 * rate));
@@ -131,7 +161,8 @@ static int64_t jitter(const upi_gen_config *cfg, uint64_t salt, uint64_t seq)
 /* An amount in paise from a bucket: most payments are small; rupees are often round. */
 static int64_t amount(uint64_t h, bool big_basket)
 {
-    static const int64_t lo[] = {1000, 50000, 300000, 1000000}, hi[] = {50000, 300000, 1000000, 5000000};
+    static const int64_t lo[] = {1000, 50000, 300000, 1000000},
+                         hi[] = {50000, 300000, 1000000, 5000000};
     uint64_t pick = h % 100, b = pick < 50 ? 0 : pick < 85 ? 1 : pick < 98 ? 2 : 3;
     if (big_basket && b < 2)
         b++;
@@ -155,7 +186,8 @@ static void normal_txn(const upi_gen_config *cfg, uint64_t seq, upi_gen_txn *t)
     else if (h % 10 < 9)
         snprintf(t->payee, sizeof(t->payee), "%s", merchants[(h >> 8) % N_OF(merchants)]);
     else
-        snprintf(t->payee, sizeof(t->payee), "kirana.%llu@paytm", (unsigned long long)(h >> 8) % 5000);
+        snprintf(t->payee, sizeof(t->payee), "kirana.%llu@paytm",
+                 (unsigned long long)(h >> 8) % 5000);
     t->amount_paise = amount(draw(cfg, S_AMOUNT, seq), t->sale && h % 2 == 0);
     t->has_login = draw(cfg, S_LOGIN, seq) % 100 < 96;
     snprintf(t->login_device, sizeof(t->login_device), "%s", t->device);
@@ -168,8 +200,8 @@ static upi_gen_kind episode(const upi_gen_config *cfg, uint64_t seq, uint64_t *f
     if (e % 100 >= 30)
         return UPI_GEN_NORMAL;
     upi_gen_kind kind = (upi_gen_kind)(UPI_GEN_BURST + (e >> 8) % 4);
-    len = kind == UPI_GEN_BURST      ? 6 + (e >> 16) % 5
-          : kind == UPI_GEN_TAKEOVER ? 2 + (e >> 16) % 2
+    len = kind == UPI_GEN_BURST       ? 6 + (e >> 16) % 5
+          : kind == UPI_GEN_TAKEOVER  ? 2 + (e >> 16) % 2
           : kind == UPI_GEN_CITY_JUMP ? 2
                                       : 1;
     *first = block * BLOCK + (e >> 24) % (BLOCK - len);
@@ -225,8 +257,7 @@ void upi_gen_txn_at(const upi_gen_config *cfg, uint64_t seq, upi_gen_txn *t)
     base = base_ts(cfg, seq, &t->sale);
     t->ts = base - jitter(cfg, S_JITTER, seq);
     t->login_ts = base - UPI_GEN_LOGIN_LEAD_MS - jitter(cfg, S_LOGIN_JITTER, seq);
-    snprintf(t->txn_id, sizeof(t->txn_id), "UPI%012llu",
-             (unsigned long long)(100000000000u + seq));
+    snprintf(t->txn_id, sizeof(t->txn_id), "UPI%012llu", (unsigned long long)(100000000000u + seq));
     t->kind = episode(cfg, seq, &first);
     if (t->kind == UPI_GEN_NORMAL)
         normal_txn(cfg, seq, t);
