@@ -6,11 +6,12 @@
  *   - the (ts, amount) of the transactions of the last 5 minutes (velocity_60s and
  *     amount_5m_paise), pruned at every update;
  *   - the last ts each device and payee was used, pruned once 30 days old.
- * A logins set holds (ts, device) of a payer's logins; the operator prunes it to the
- * last 10 minutes. The operator also drops a whole profile 30 days after its last
- * transaction (fraud_op.c). Both are rewritten whole on every change: O(size), which
- * is small for a payer (tens of devices and payees a month), and keeps one state value
- * per payer. */
+ * The operator drops a whole profile 30 days after the payer's last transaction
+ * (fraud_op.c); until then the last 5 minutes of payments and 30 days of devices and
+ * payees stay, bounded by what one payer did in those spans. A logins set holds (ts,
+ * device) of a payer's logins; the operator prunes it to the last 10 minutes. Both are
+ * rewritten whole on every change: O(size), which is small for a payer (tens of
+ * devices and payees a month), and keeps one state value per payer. */
 #ifndef UPI_PROFILE_H
 #define UPI_PROFILE_H
 

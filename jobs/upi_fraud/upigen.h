@@ -47,7 +47,8 @@ typedef struct upi_gen_config {
     int64_t payers;          /* size of the payer population; 1..1e7 */
 } upi_gen_config;
 
-/* 0 when every field is in range (and count <= UPI_GEN_COUNT_MAX), else -1. */
+/* 0 when every field is in range, else -1. Sources generate at most UPI_GEN_COUNT_MAX
+ * payments, which keeps every event time within int64. */
 #define UPI_GEN_COUNT_MAX INT64_C(1000000000000)
 int upi_gen_check(const upi_gen_config *cfg);
 

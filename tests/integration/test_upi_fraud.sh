@@ -101,9 +101,10 @@ rows=$(($(wc -l <"$TMP/gen1.csv") - 1))
 alerts=$(awk -F, 'NR > 1 && $11 == 1' "$TMP/gen1.csv" | wc -l)
 [ "$rows" = 30000 ] && [ "$alerts" -gt 30 ] && [ "$alerts" -lt 1500 ] ||
     fail "generated output: $rows rows (want 30000), $alerts alerts (want a few percent)"
-# A delay below the generator's disorder makes records late: which ones must not depend
-# on parallelism either. Without logins, and with a state cache that spills.
-LATE=(--max-delay-ms 500 --input 'gen:upi?count=20000&rate=500&disorder=3000&payers=2000')
+# A delay below the generators' disorder makes payments and logins late: which ones must
+# not depend on parallelism either, nor on a state cache so small that state spills.
+LATE=(--max-delay-ms 500 --input 'gen:upi?count=20000&rate=500&disorder=3000&payers=2000'
+    --logins 'gen:upi_logins?count=20000&rate=500&disorder=3000&payers=2000')
 expect_exit 0 "late p1" -- "$SANGAM" run --parallelism 1 "$JOB" "${LATE[@]}" \
     --output "file:$TMP/late1.csv"
 checks=$((checks + 1))
