@@ -84,8 +84,34 @@ static bool peek(parser *ps, char c)
     return ps->p < ps->end && *ps->p == c;
 }
 
-/* A string into buf (NUL-terminated, cut at cap - 1). Escapes are checked; a \u
- * escape beyond ASCII becomes '?', which no key we look for contains. */
+/* The escape after a backslash, into *c. A \u escape beyond ASCII (or of NUL) becomes
+ * '?', which no key we look for contains. */
+static int unescape(parser *ps, char *c)
+{
+    static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+    static const char hex[] = "0123456789abcdef";
+    if (ps->p >= ps->end)
+        return fail(ps, "unterminated string");
+    char e = *ps->p++;
+    const char *at = e ? strchr(from, e) : NULL;
+    if (at) {
+        *c = to[at - from];
+        return 0;
+    }
+    if (e != 'u')
+        return fail(ps, "bad escape '\\%c'", e);
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++, ps->p++) {
+        const char *d;
+        if (ps->p >= ps->end || !*ps->p || !(d = strchr(hex, *ps->p | 0x20)))
+            return fail(ps, "bad \\u escape");
+        v = v * 16 + (unsigned)(d - hex);
+    }
+    *c = v > 0 && v < 0x80 ? (char)v : '?';
+    return 0;
+}
+
+/* A string into buf (NUL-terminated, cut at cap - 1), its escapes checked. */
 static int parse_string(parser *ps, char *buf, size_t cap)
 {
     size_t n = 0;
@@ -95,46 +121,8 @@ static int parse_string(parser *ps, char *buf, size_t cap)
         char c = *ps->p++;
         if ((unsigned char)c < 0x20)
             return fail(ps, "control character in a string");
-        if (c == '\\') {
-            if (ps->p >= ps->end)
-                break;
-            char e = *ps->p++;
-            switch (e) {
-            case '"':
-            case '\\':
-            case '/':
-                c = e;
-                break;
-            case 'b':
-                c = '\b';
-                break;
-            case 'f':
-                c = '\f';
-                break;
-            case 'n':
-                c = '\n';
-                break;
-            case 'r':
-                c = '\r';
-                break;
-            case 't':
-                c = '\t';
-                break;
-            case 'u': {
-                unsigned v = 0;
-                for (int i = 0; i < 4; i++, ps->p++) {
-                    const char *hex = "0123456789abcdef", *d;
-                    if (ps->p >= ps->end || !*ps->p || !(d = strchr(hex, *ps->p | 0x20)))
-                        return fail(ps, "bad \\u escape");
-                    v = v * 16 + (unsigned)(d - hex);
-                }
-                c = v > 0 && v < 0x80 ? (char)v : '?';
-                break;
-            }
-            default:
-                return fail(ps, "bad escape '\\%c'", e);
-            }
-        }
+        if (c == '\\' && unescape(ps, &c) < 0)
+            return -1;
         if (n + 1 < cap)
             buf[n++] = c;
     }
