@@ -161,6 +161,34 @@ static uint64_t rebuild(const sg_session_config *c, void *buf, uint64_t n, const
     return m;
 }
 
+/* Combines the absorbed sessions' contents into acc (an accumulator, or in process
+ * mode the namespace of the joined list), deletes their timers, and adds rec. */
+static int combine(sg_ctx *ctx, const sg_session_config *c, session_self *s, void *buf, uint64_t n,
+                   const bool *absorbed, const session_hdr *merged, void *acc, const sg_record *rec)
+{
+    bool first = true;
+    uint64_t keep = 0;
+    int rc;
+    for (uint64_t i = 0; i < n; i++) {
+        session_hdr *h = entry_at(c, buf, i);
+        if (!absorbed[i])
+            continue;
+        if (!is_process(c))
+            c->agg.merge(acc, acc_of(h), c->udata);
+        else if ((rc = absorb_list(ctx, s, h, first, &keep)) < 0)
+            return rc;
+        first = false;
+        if (h->end != merged->end && (rc = sg_timer_delete(ctx, SG_TIME_EVENT, h->end - 1)) < 0)
+            return rc;
+    }
+    if (!is_process(c))
+        return c->agg.add(acc, rec, c->udata);
+    if (first)
+        keep = s->seq++;
+    memcpy(acc, &keep, sizeof(keep));
+    return sg__win_list_add(ctx, s->elems, (int64_t)keep, s->seq++, rec);
+}
+
 static int session_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
 {
     const sg_session_config *c = sg_ctx_udata(ctx);
@@ -201,29 +229,7 @@ static int session_process(sg_ctx *ctx, void *self, int port, const sg_record *r
         sg_ctx_count_late(ctx, 1);
         return SG_OK;
     }
-    bool first = true;
-    uint64_t keep = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        session_hdr *h = entry_at(c, buf, i);
-        if (!absorbed[i])
-            continue;
-        if (!is_process(c))
-            c->agg.merge(acc, acc_of(h), c->udata);
-        else if ((rc = absorb_list(ctx, s, h, first, &keep)) < 0)
-            return rc;
-        first = false;
-        if (h->end != merged.end && (rc = sg_timer_delete(ctx, SG_TIME_EVENT, h->end - 1)) < 0)
-            return rc;
-    }
-    if (is_process(c)) {
-        if (first)
-            keep = s->seq++;
-        memcpy(acc, &keep, sizeof(keep));
-        rc = sg__win_list_add(ctx, s->elems, (int64_t)keep, s->seq++, rec);
-    } else {
-        rc = c->agg.add(acc, rec, c->udata);
-    }
-    if (rc < 0)
+    if ((rc = combine(ctx, c, s, buf, n, absorbed, &merged, acc, rec)) < 0)
         return rc;
     uint64_t m = rebuild(c, buf, n, absorbed, &merged, acc, out);
     if ((rc = store(ctx, c, s, out, m)) < 0)
