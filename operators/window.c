@@ -120,16 +120,18 @@ static int late_firing(sg_ctx *ctx, const sg_window_config *c, sg__win_self *w,
     return sg_timer_set(ctx, SG_TIME_EVENT, end - 1 + c->lateness);
 }
 
-/* A record not all of whose windows are open (see the top). */
+/* A record not all of whose windows are open (see the top). Its windows are taken
+ * latest first, as Flink assigns them, so several late firings for one record come
+ * in that order. */
 static int add_closed(sg_ctx *ctx, const sg_window_config *c, sg__win_self *w, const sg_record *rec,
-                      sg_time end, sg_time wm)
+                      sg_time first_end, sg_time wm)
 {
     sg_time last_end = floor_to(rec->ts, c->slide) + c->size;
     bool created;
     int rc = SG_OK;
     if (last_end - 1 + c->lateness <= wm)
         return drop_late(ctx, c, rec);
-    for (; end <= last_end && rc >= 0; end += c->slide) {
+    for (sg_time end = last_end; end >= first_end && rc >= 0; end -= c->slide) {
         if (end - 1 + c->lateness <= wm)
             continue; /* gone */
         if (end - 1 > wm) {

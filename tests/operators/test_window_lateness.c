@@ -201,6 +201,33 @@ static void test_sliding_late_record_refires_fired_windows_and_joins_open_ones(v
     sg_harness_free(h);
 }
 
+static void test_a_record_late_for_two_windows_fires_both_latest_first(void **state)
+{
+    /* Size 10, slide 5, lateness 10: at watermark 14 both windows of ts 7 have fired
+     * and neither is cleaned up. Flink assigns sliding windows latest first. */
+    sg_window_config c = config(10, 5, 10);
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    push(h, "k", 6, 1);
+    wm(h, 14);
+    assert_int_equal(sg_harness_count(h), 2);
+    expect(h, 0, 0, 10, 1);
+    expect(h, 1, 5, 15, 1);
+    push(h, "k", 7, 10);
+    assert_int_equal(sg_harness_count(h), 4);
+    expect(h, 2, 5, 15, 11);
+    expect(h, 3, 0, 10, 11);
+    wm(h, 19); /* [0, 10) cleaned up; [5, 15) lives until 24 */
+    push(h, "k", 8, 100);
+    assert_int_equal(sg_harness_count(h), 5);
+    expect(h, 4, 5, 15, 111);
+    assert_int_equal(sg_harness_late(h), 0);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 5);
+    sg_harness_free(h);
+}
+
 static void test_sliding_record_with_one_window_gone_reaches_only_the_other(void **state)
 {
     /* Size 10, slide 5, lateness 3: at watermark 13, [0, 10) is gone (9 + 3 <= 13)
@@ -425,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_records_past_cleanup_go_to_the_late_side_output),
         cmocka_unit_test(test_a_late_record_into_an_empty_fired_window_fires_it),
         cmocka_unit_test(test_sliding_late_record_refires_fired_windows_and_joins_open_ones),
+        cmocka_unit_test(test_a_record_late_for_two_windows_fires_both_latest_first),
         cmocka_unit_test(test_sliding_record_with_one_window_gone_reaches_only_the_other),
         cmocka_unit_test(
             test_a_record_ahead_of_the_operator_watermark_fires_after_the_on_time_firing),
