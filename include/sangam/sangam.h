@@ -347,7 +347,8 @@ SG_API sg_stream *sg_stream_window_process(sg_stream *keyed, const char *name, c
  * [first ts, last ts + gap). It fires when the watermark reaches end - 1; the
  * aggregate's result gets (start, end) and needs merge. A session whose end - 1 the
  * watermark has passed takes no more records; a record that would only open or join
- * such sessions is late (dropped and counted). agg is copied. */
+ * such sessions is late (dropped and counted); sessions have no allowed lateness.
+ * agg is copied. */
 SG_API sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_time gap_ms,
                                               const sg_aggregate_def *agg, void *udata);
 
@@ -374,7 +375,7 @@ SG_API sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char 
  * and end as for the tumbling count window (earliest ts, latest ts + 1, over the
  * window's records). Records are pre-aggregated in chunks of gcd(size, slide), so a
  * key's state is size / gcd accumulators; agg needs merge unless gcd == size. A key's
- * last records are kept for as long as the job runs (a global window is never
+ * accumulators are kept for as long as the job runs (a global window is never
  * purged). agg is copied. */
 SG_API sg_stream *sg_stream_count_window_slide_aggregate(sg_stream *keyed, const char *name,
                                                          int64_t size, int64_t slide,
