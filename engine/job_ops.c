@@ -24,6 +24,16 @@ static sg_stream *add_fn_op(sg_stream *in, const char *name, const sg_operator_d
     return sg__job_add_op(in, name, def, c, keyed);
 }
 
+static sg_time gcd(sg_time a, sg_time b)
+{
+    while (b) {
+        sg_time t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
 #define FN_PTR(f) (*(const void **)(void *)&(f))
 
 sg_stream *sg_stream_map(sg_stream *in, const char *name, sg_map_fn fn, void *udata)
@@ -76,6 +86,32 @@ sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_ti
     return sg__job_add_op(keyed, name, &sg_session_aggregate_op, c, false);
 }
 
+sg_stream *sg_stream_session_process(sg_stream *keyed, const char *name, sg_time gap_ms,
+                                     const sg_window_process_def *def, void *udata)
+{
+    if (!keyed)
+        return NULL;
+    if (gap_ms <= 0 || gap_ms > SG_TIME_MAX / 8) {
+        sg_job_errorf(keyed->job, SG_EUSAGE,
+                      "session window '%s': the gap (%lld ms) must be positive and below 2^60",
+                      name ? name : "", (long long)gap_ms);
+        return NULL;
+    }
+    if (!def || def->abi < SG_WINDOW_PROCESS_ABI_1 || !def->process) {
+        sg_job_errorf(keyed->job, SG_EINVAL,
+                      "session window '%s': the process-window function is missing",
+                      name ? name : "");
+        return NULL;
+    }
+    sg_session_config *c = sg_job_alloc(keyed->job, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->gap = gap_ms;
+    c->proc = *def;
+    c->udata = udata;
+    return sg__job_add_op(keyed, name, &sg_session_process_op, c, false);
+}
+
 sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char *name, int64_t size,
                                             const sg_aggregate_def *agg, void *udata)
 {
@@ -103,24 +139,56 @@ sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char *name, 
     return sg__job_add_op(keyed, name, &sg_count_window_op, c, false);
 }
 
-static sg_time gcd(sg_time a, sg_time b)
-{
-    while (b) {
-        sg_time t = a % b;
-        a = b;
-        b = t;
-    }
-    return a;
-}
-
-sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const sg_window *win,
-                                      const sg_aggregate_def *agg, void *udata)
+sg_stream *sg_stream_count_window_slide_aggregate(sg_stream *keyed, const char *name, int64_t size,
+                                                  int64_t slide, const sg_aggregate_def *agg,
+                                                  void *udata)
 {
     if (!keyed)
         return NULL;
+    if (slide == size)
+        return sg_stream_count_window_aggregate(keyed, name, size, agg, udata);
+    if (size < 1 || slide < 1) {
+        sg_job_errorf(keyed->job, SG_EUSAGE,
+                      "count window '%s': the size (%lld) and slide (%lld) must be >= 1",
+                      name ? name : "", (long long)size, (long long)slide);
+        return NULL;
+    }
+    uint64_t chunk = (uint64_t)gcd(size, slide), chunks = (uint64_t)size / chunk;
+    /* Bounds the state of one key: a ring of size / gcd(size, slide) accumulators. */
+    size_t stride = 2 * sizeof(sg_time) + ((agg ? agg->acc_size : 0) + 7) / 8 * 8;
+    if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
+        agg->acc_size > (1u << 20) || (chunks > 1 && !agg->merge)) {
+        sg_job_errorf(keyed->job, SG_EINVAL,
+                      "count window '%s': the aggregate needs acc_size (at most 1 MiB), add, "
+                      "result, and merge unless slide is a multiple of size",
+                      name ? name : "");
+        return NULL;
+    }
+    if (chunks > (16u << 20) / stride) {
+        sg_job_errorf(keyed->job, SG_EUSAGE,
+                      "count window '%s': size / gcd(size, slide) = %llu accumulators of %zu "
+                      "bytes per key is over 16 MiB",
+                      name ? name : "", (unsigned long long)chunks, agg->acc_size);
+        return NULL;
+    }
+    sg_count_window_config *c = sg_job_alloc(keyed->job, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->size = (uint64_t)size;
+    c->slide = (uint64_t)slide;
+    c->chunk = chunk;
+    c->agg = *agg;
+    c->udata = udata;
+    return sg__job_add_op(keyed, name, &sg_count_slide_window_op, c, false);
+}
+
+/* Checks the window's shape and makes its configuration (operator left to fill). */
+static sg_window_config *window_config(sg_stream *keyed, const char *name, const sg_window *win)
+{
     sg_job *job = keyed->job;
     sg_time size = win ? win->size_ms : 0;
     sg_time slide = win && win->slide_ms ? win->slide_ms : size;
+    sg_time lateness = win ? win->allowed_lateness_ms : 0;
     if (size <= 0 || slide <= 0 || slide > size || size > SG_TIME_MAX / 8) {
         sg_job_errorf(job, SG_EUSAGE,
                       "window '%s': size (%lld ms) and slide (%lld ms) must be positive, slide "
@@ -128,12 +196,10 @@ sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const 
                       name ? name : "", (long long)size, (long long)slide);
         return NULL;
     }
-    if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
-        (slide != size && !agg->merge)) {
-        sg_job_errorf(job, SG_EINVAL,
-                      "window '%s': the aggregate needs acc_size, add, result (and merge for "
-                      "sliding windows)",
-                      name ? name : "");
+    if (lateness < 0 || lateness > SG_TIME_MAX / 8) {
+        sg_job_errorf(job, SG_EUSAGE,
+                      "window '%s': the allowed lateness (%lld ms) must be >= 0 and below 2^60",
+                      name ? name : "", (long long)lateness);
         return NULL;
     }
     sg_window_config *c = sg_job_alloc(job, sizeof(*c));
@@ -142,6 +208,7 @@ sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const 
     c->size = size;
     c->slide = slide;
     c->pane = gcd(size, slide);
+    c->lateness = lateness;
     if (win->late_tag) {
         char *tag = sg_job_alloc(job, strlen(win->late_tag) + 1);
         if (!tag)
@@ -149,7 +216,46 @@ sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const 
         memcpy(tag, win->late_tag, strlen(win->late_tag) + 1);
         c->late_tag = tag;
     }
+    return c;
+}
+
+sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const sg_window *win,
+                                      const sg_aggregate_def *agg, void *udata)
+{
+    if (!keyed)
+        return NULL;
+    sg_window_config *c = window_config(keyed, name, win);
+    if (!c)
+        return NULL;
+    /* A late firing merges a window's late records with its panes. */
+    bool need_merge = c->slide != c->size || c->lateness > 0;
+    if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
+        (need_merge && !agg->merge)) {
+        sg_job_errorf(keyed->job, SG_EINVAL,
+                      "window '%s': the aggregate needs acc_size, add, result (and merge for "
+                      "sliding windows or allowed lateness)",
+                      name ? name : "");
+        return NULL;
+    }
     c->agg = *agg;
     c->udata = udata;
     return sg__job_add_op(keyed, name, &sg_window_aggregate_op, c, false);
+}
+
+sg_stream *sg_stream_window_process(sg_stream *keyed, const char *name, const sg_window *win,
+                                    const sg_window_process_def *def, void *udata)
+{
+    if (!keyed)
+        return NULL;
+    sg_window_config *c = window_config(keyed, name, win);
+    if (!c)
+        return NULL;
+    if (!def || def->abi < SG_WINDOW_PROCESS_ABI_1 || !def->process) {
+        sg_job_errorf(keyed->job, SG_EINVAL, "window '%s': the process-window function is missing",
+                      name ? name : "");
+        return NULL;
+    }
+    c->proc = *def;
+    c->udata = udata;
+    return sg__job_add_op(keyed, name, &sg_window_process_op, c, false);
 }

@@ -271,16 +271,30 @@ SG_API sg_stream *sg_stream_union(sg_stream *a, sg_stream *b);
 
 /* ---- Event-time windows -------------------------------------------------
  * Flink semantics: windows are [start, end), aligned to the epoch (start is a
- * multiple of slide), and a window fires when the watermark reaches end - 1. A
- * record whose every window has fired is late: it is dropped and counted. Sliding
- * windows are computed from slide-sized panes (size must be a multiple of slide),
- * each record touching one pane, and panes are merged when a window fires. */
+ * multiple of slide), and a window fires when the watermark reaches end - 1.
+ * Sliding windows are computed from panes of gcd(size, slide): each record touches
+ * one pane, and panes are combined when a window fires.
+ *
+ * Lateness is judged with sg_ctx_watermark (the operator's watermark or the one the
+ * record carries, whichever is later), so which records are late depends on the
+ * input alone, not on parallelism or timing. With allowed lateness L (Flink's
+ * allowedLateness, default 0) a window keeps its state until the watermark passes
+ * end - 1 + L (its cleanup time). A record that reaches a window which has fired
+ * but is not cleaned up yet is added to it, and the window fires again at once with
+ * its full, updated content (a late firing: Flink's EventTimeTrigger fires once per
+ * late record). A record is late only when every window containing it is past its
+ * cleanup time: it is dropped and counted, or sent to late_tag. A record some of
+ * whose windows are past cleanup reaches only the others. The results of one window
+ * therefore are: one on-time firing (if it had content by end - 1), then one late
+ * firing per late record, each with everything the window holds. */
 typedef struct sg_window {
     sg_time size_ms;
-    sg_time slide_ms;     /* 0 or size_ms: tumbling */
-    const char *late_tag; /* NULL: late records are dropped and counted; else they go to
-                           * this side output (sg_stream_side_output), as Flink's
-                           * sideOutputLateData */
+    sg_time slide_ms;            /* 0 or size_ms: tumbling */
+    const char *late_tag;        /* NULL: late records are dropped and counted; else they go to
+                                  * this side output (sg_stream_side_output), as Flink's
+                                  * sideOutputLateData */
+    sg_time allowed_lateness_ms; /* >= 0, at most 2^60; 0: windows are cleaned up
+                                  * when they fire (no late firings) */
 } sg_window;
 
 /* An incremental aggregate: a fixed-size accumulator per key and pane. */
@@ -291,32 +305,81 @@ typedef struct sg_aggregate_def {
     void (*init)(void *acc, void *udata);
     /* Adds one record. A negative return fails the job. */
     int (*add)(void *acc, const sg_record *rec, void *udata);
-    /* acc += other. Needed for sliding windows (panes are merged). */
+    /* acc += other. Needed for sliding windows (panes are merged), sessions, sliding
+     * count windows, and for windows with allowed lateness. */
     void (*merge)(void *acc, const void *other, void *udata);
-    /* Emits the window's result with sg_emit, normally with ts = end - 1. */
+    /* Emits the window's result with sg_emit, normally with ts = end - 1. It is called
+     * again for each late firing, with the whole updated accumulator. */
     int (*result)(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, const void *acc,
                   void *udata);
 } sg_aggregate_def;
 #define SG_AGGREGATE_ABI_1 1u
 
-/* Keyed window aggregation; 'keyed' must come from sg_stream_key_by. agg is copied. */
+/* A process-window function (Flink's ProcessWindowFunction): it sees all the
+ * elements of a window at once, when the window fires. */
+typedef struct sg_window_process_def {
+    uint32_t abi; /* SG_WINDOW_PROCESS_ABI_1 */
+    /* Called when a window fires (and for each late firing, with every element the
+     * window holds by then). elems[0..n) [borrowed] are the window's records in
+     * arrival order, each with its ts, key (== key) and value; n >= 1. Emit results
+     * with sg_emit, normally with ts = end - 1. A negative return fails the job. */
+    int (*process)(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, const sg_record *elems,
+                   size_t n, void *udata);
+} sg_window_process_def;
+#define SG_WINDOW_PROCESS_ABI_1 1u
+
+/* Keyed window aggregation; 'keyed' must come from sg_stream_key_by. win and agg
+ * [in] are copied. Needs agg->merge for sliding windows and for allowed lateness. */
 SG_API sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name,
                                              const sg_window *win, const sg_aggregate_def *agg,
                                              void *udata);
 
+/* Keyed windows with a process-window function: the same windows, firing and
+ * lateness rules as sg_stream_window_aggregate, but the records themselves are kept
+ * (in list state, per key and pane, so a record is stored once however many sliding
+ * windows contain it) and def->process gets them all. Memory grows with the records
+ * a window holds: prefer an aggregate when one will do. win and def [in] are copied. */
+SG_API sg_stream *sg_stream_window_process(sg_stream *keyed, const char *name, const sg_window *win,
+                                           const sg_window_process_def *def, void *udata);
+
 /* Keyed event-time session windows (Flink's merging rules): each record opens
  * [ts, ts + gap_ms); windows that overlap or touch merge, so a session is
  * [first ts, last ts + gap). It fires when the watermark reaches end - 1; the
- * aggregate's result gets (start, end) and needs merge. agg is copied. */
+ * aggregate's result gets (start, end) and needs merge. A session whose end - 1 the
+ * watermark has passed takes no more records; a record that would only open or join
+ * such sessions is late (dropped and counted); sessions have no allowed lateness.
+ * agg is copied. */
 SG_API sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_time gap_ms,
                                               const sg_aggregate_def *agg, void *udata);
 
+/* Session windows with a process-window function: the same sessions as
+ * sg_stream_session_aggregate; each session's records are kept in list state, the
+ * lists of sessions that merge are joined, and def->process gets the session's
+ * records in arrival order when it fires. def is copied. */
+SG_API sg_stream *sg_stream_session_process(sg_stream *keyed, const char *name, sg_time gap_ms,
+                                            const sg_window_process_def *def, void *udata);
+
 /* Keyed tumbling count windows (Flink's countWindow(size)): every size records of a
  * key form a window, fired when its last record arrives; a window that has not
- * filled when the input ends is not fired. The result gets start = its first
- * record's ts and end = its last record's ts + 1. agg is copied. */
+ * filled when the input ends is not fired. The result gets start = the earliest ts
+ * among its records and end = the latest + 1 (for in-order input: the first
+ * record's ts and the last one's + 1). Count windows are never late. agg is copied. */
 SG_API sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char *name, int64_t size,
                                                    const sg_aggregate_def *agg, void *udata);
+
+/* Keyed sliding count windows (Flink's countWindow(size, slide): a global window per
+ * key with CountTrigger.of(slide) and CountEvictor.of(size)). Every slide-th record
+ * of a key fires a window over that key's last min(size, records so far) records,
+ * the record itself included; slide may be larger than size (records between
+ * windows then belong to none). slide == size is the tumbling count window. Start
+ * and end as for the tumbling count window (earliest ts, latest ts + 1, over the
+ * window's records). Records are pre-aggregated in chunks of gcd(size, slide), so a
+ * key's state is size / gcd accumulators; agg needs merge unless gcd == size. A key's
+ * accumulators are kept for as long as the job runs (a global window is never
+ * purged). agg is copied. */
+SG_API sg_stream *sg_stream_count_window_slide_aggregate(sg_stream *keyed, const char *name,
+                                                         int64_t size, int64_t slide,
+                                                         const sg_aggregate_def *agg, void *udata);
 
 /* A two-input operator (def->n_inputs == 2): records of a arrive on port 0, of b on
  * port 1, and its watermark is the minimum of the two (Flink's connect with a
