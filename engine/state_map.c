@@ -88,8 +88,10 @@ int sg_state_map_put(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes key, sg_b
                              ctx->name, key.len, value.len);
     if ((rc = sg__state_own(ctx, in, 2)) < 0 || (rc = read_map(ctx, id, ns, &v, &first)) < 0)
         return rc;
-    if (rc == SG_NOTFOUND)
+    if (rc == SG_NOTFOUND) { /* a new map */
         v.len = 0;
+        first = 0;
+    }
     return rebuild(ctx, m, id, ns, v, first, in[0], &in[1], &found);
 }
 
