@@ -171,6 +171,8 @@ int sg_state_map_each(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_map_entry_fn f
             return corrupt(ctx, id);
         if ((dropped || restamp) && (rc = sg__state_store(ctx, id, ns, copy, len)) < 0)
             return rc;
+        if (!len) /* every entry had expired */
+            return SG_OK;
     } else {
         memcpy(copy, v.data, v.len);
     }
