@@ -208,6 +208,7 @@ void sg__inst_close(sg_ctx *c)
     sg__timers_free(&c->proc_timers);
     sg__kv_close(c->kv);
     c->kv = NULL;
+    sg__state_meta_free(c);
     sg__row_parser_free(c->parser);
     c->parser = NULL;
     sg__line_free(&c->line);
@@ -256,6 +257,8 @@ int sg__inst_process(sg_ctx *c, int port, const sg_record *rec)
             c->kg_hint = -1;
         }
         rc = c->op->process(c, c->self, port, rec);
+        if (SG_UNLIKELY(c->n_ttl) && rc >= 0)
+            rc = sg__state_tick(c, 1);
         if (c->keyed) { /* the key's bytes go back with their batch */
             c->key.data = NULL;
             c->key.len = 0;
@@ -284,6 +287,8 @@ int sg__inst_process_batch(sg_ctx *c, int port, const sg_record *recs, const int
     c->batch_wms = wms;
     c->batch_n = n;
     int rc = c->op->process_batch(c, c->self, port, recs, n);
+    if (SG_UNLIKELY(c->n_ttl) && rc >= 0)
+        rc = sg__state_tick(c, n);
     c->batch = NULL;
     c->batch_n = 0;
     c->key.data = NULL; /* the key's bytes go back with their batch */
@@ -408,6 +413,8 @@ int sg__inst_watermark(sg_ctx *c, sg_time wm)
     if (c->kind == SG__INST_OP) {
         if ((rc = fire_timers(c, &c->timers, SG_TIME_EVENT, wm)) >= 0 && c->op->on_watermark)
             rc = c->op->on_watermark(c, c->self, wm);
+        if (SG_UNLIKELY(c->n_ttl) && rc >= 0)
+            rc = sg__state_sweep_watermark(c);
         sg__scratch_reset(&c->scratch);
         if (rc < 0) {
             if (!c->errmsg[0])

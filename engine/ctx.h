@@ -69,9 +69,15 @@ struct sg_ctx {
     sg__kv_backend backend;
     size_t cache_entries;
     sg__kv *kv;
-    uint8_t state_kinds[64]; /* sg_state_kind + 1 of the first 64 declared states; 0: unknown */
-    sg__timers timers;       /* event time */
-    sg__timers proc_timers;  /* processing time */
+    struct sg__state_meta *states; /* [n_states] per state id (state_kinds.h); owned */
+    uint32_t n_states;
+    uint32_t n_special; /* states whose plain calls must look at their meta (TTL,
+                         * maps, aggregates); 0 keeps the value fast path as it was */
+    uint32_t *ttl_ids;  /* [n_ttl] the states with a TTL, swept by sg__state_tick */
+    uint32_t n_ttl;
+    uint32_t ttl_records;   /* records since the last sweep step */
+    sg__timers timers;      /* event time */
+    sg__timers proc_timers; /* processing time */
     /* The processing-time clock: the wall clock, or a fake one (the harness). */
     const sg_time *fake_now;
 
@@ -159,6 +165,14 @@ int sg__inst_watermark(sg_ctx *c, sg_time wm);
 int sg__inst_finish(sg_ctx *c);
 /* close, then frees what the instance owns; safe on a never-opened instance. */
 void sg__inst_close(sg_ctx *c);
+/* TTL cleanup (ctx_state.c), for instances with TTL states (n_ttl > 0): a step of
+ * the incremental sweep every few records (n just processed), and a larger one at
+ * every watermark. Call between callbacks, before the scratch reset. */
+int sg__state_tick(sg_ctx *c, size_t n);
+int sg__state_sweep_watermark(sg_ctx *c);
+/* Frees the per-state metadata (sg__inst_close). */
+void sg__state_meta_free(sg_ctx *c);
+
 /* The key group of a key: xxHash3 modulo SG__MAX_PARALLELISM. */
 uint16_t sg__key_group(sg_bytes key);
 /* Flink's key-group-to-subtask formula. */

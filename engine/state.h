@@ -35,11 +35,13 @@ typedef struct sg__kv_config {
  * "backend_*" count single operations, including the ones inside write batches;
  * "flushes" counts write batches applied (by sg__kv_flush or by eviction); "evictions"
  * counts entries dropped to make room; "entries" is the number of entries cached now
- * (deletion markers included). */
+ * (deletion markers included); "swept" and "sweep_drops" count sg__kv_sweep's visits
+ * and removals. */
 typedef struct sg__kv_stats {
     uint64_t cache_hits, cache_misses;
     uint64_t backend_gets, backend_puts, backend_deletes;
     uint64_t flushes, evictions, entries;
+    uint64_t swept, sweep_drops; /* entries a sweep visited, and removed */
 } sg__kv_stats;
 
 /* Rules for every call below:
@@ -97,6 +99,28 @@ void sg__kv_prefetch(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t
  * not a hot path. */
 typedef int (*sg__kv_scan_fn)(void *ud, sg_bytes key, int64_t ns, sg_bytes val);
 int sg__kv_scan(sg__kv *kv, uint32_t id, uint16_t kg, sg__kv_scan_fn fn, void *ud);
+
+/* ---- Sweeps (TTL cleanup) -------------------------------------------------------
+ * A sweep step visits a bounded part of the store and lets fn decide each entry's
+ * fate: what makes expired state go away even when nobody reads it again. Each
+ * step continues where the previous one stopped, in two places:
+ *   1. the cache: 'budget' entry slots from the sweep hand, for entries of any of
+ *      the states ids[0..n_ids);
+ *   2. the backend, per state of ids that has ever spilled: up to 'budget' entries
+ *      the cache does not hold (the cache is authoritative for those it holds).
+ * fn returns SG__SWEEP_KEEP, SG__SWEEP_DROP, or SG__SWEEP_REWRITE with *rewritten
+ * set to the value to store instead (bytes the caller owns, valid until the step
+ * returns); or a negative code, which stops the step and is returned. fn must not
+ * call the kv. Drops and rewrites in the cache are ordinary dirty writes; those of
+ * backend entries go to the backend in one batch at the end of the step. */
+enum { SG__SWEEP_KEEP = 0, SG__SWEEP_DROP = 1, SG__SWEEP_REWRITE = 2 };
+typedef int (*sg__kv_sweep_fn)(void *ud, uint32_t id, sg_bytes val, sg_bytes *rewritten);
+int sg__kv_sweep(sg__kv *kv, const uint32_t *ids, size_t n_ids, size_t budget, sg__kv_sweep_fn fn,
+                 void *ud);
+
+/* The number of entries of state id stored: flushes, then counts the backend's.
+ * For tests and diagnostics; costs a full pass over the state on RocksDB. */
+int sg__kv_count(sg__kv *kv, uint32_t id, uint64_t *n);
 
 void sg__kv_get_stats(const sg__kv *kv, sg__kv_stats *out);
 

@@ -94,12 +94,13 @@ typedef struct sg__state_write {
 typedef int (*sg__state_iter_fn)(void *ud, sg_bytes key, sg_bytes val);
 
 #define SG__STATE_OPS_V1 1
+#define SG__STATE_OPS_V2 2 /* adds sweep and count */
 
 /* Every function but open and close returns SG_OK, SG_NOTFOUND (get only) or a
  * negative code with errmsg() saying what failed. Fields are only ever appended;
  * callers read a field only if version says it exists. */
 typedef struct sg__state_ops {
-    uint32_t version; /* SG__STATE_OPS_V1 */
+    uint32_t version; /* SG__STATE_OPS_V2 */
     const char *name; /* for messages: "rocksdb", "heap" */
     /* A new backend for cfg; err gets one line on failure. */
     int (*open)(const sg__kv_config *cfg, sg__state_backend **out, char *err, size_t errlen);
@@ -118,6 +119,15 @@ typedef struct sg__state_ops {
     int (*iter_kg)(sg__state_backend *b, uint32_t cf, uint16_t kg, sg__state_iter_fn fn, void *ud);
     const char *(*errmsg)(const sg__state_backend *b);
     void (*close)(sg__state_backend *b); /* NULL is a no-op */
+    /* V2. Visits up to max entries of cf, resuming where the previous sweep of cf
+     * stopped (the backend keeps one position per family), in an order of its
+     * choosing; every entry present throughout a full round is visited in it. Sets
+     * *wrapped when the round ended (the next sweep starts a new one). fn as for
+     * iter_kg; this is how TTL cleanup reaches entries the cache no longer holds. */
+    int (*sweep)(sg__state_backend *b, uint32_t cf, size_t max, sg__state_iter_fn fn, void *ud,
+                 bool *wrapped);
+    /* V2. The number of entries cf holds now. Not a hot path (tests, stats). */
+    int (*count)(sg__state_backend *b, uint32_t cf, uint64_t *n);
 } sg__state_ops;
 
 extern const sg__state_ops sg__state_rocksdb_ops;

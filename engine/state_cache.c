@@ -109,8 +109,9 @@ struct sg__kv {
     uint32_t cap_entries; /* allocated */
     uint32_t max_entries; /* the configured bound */
     uint32_t n_live;
-    uint32_t free_head; /* index + 1 of the first free entry; 0 = none */
-    uint32_t hand;      /* CLOCK */
+    uint32_t free_head;  /* index + 1 of the first free entry; 0 = none */
+    uint32_t hand;       /* CLOCK */
+    uint32_t sweep_hand; /* the next entry sg__kv_sweep visits */
     slot *slots;
     size_t mask; /* slot count - 1 */
     uint32_t *dirty, n_dirty;
@@ -121,6 +122,8 @@ struct sg__kv {
     size_t cap_writes;
     unsigned char *keybuf; /* encoded keys of one batch or one get */
     size_t cap_keybuf;
+    unsigned char *sweepbuf; /* a sweep step's backend writes, packed (sweep_note) */
+    size_t len_sweepbuf, cap_sweepbuf;
 
     sg__kv_stats stats;
     char err[256];
@@ -676,6 +679,7 @@ void sg__kv_close(sg__kv *kv)
     sg_free(kv->victims);
     sg_free(kv->writes);
     sg_free(kv->keybuf);
+    sg_free(kv->sweepbuf);
     sg_free(kv);
 }
 
@@ -802,6 +806,23 @@ int sg__kv_ref(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t ns, s
     return SG_OK;
 }
 
+/* Deletes the cached entry idx of a state that has spilled or not. */
+static void del_cached(sg__kv *kv, uint32_t idx, bool spilled)
+{
+    entry *e = &kv->entries[idx];
+    e->vlen = 0;
+    if (e->flags & E_IN_BACKEND) {
+        e->flags |= E_TOMB;
+        mark_dirty(kv, idx);
+    } else if (spilled) {
+        /* Known absent and never written: keep the marker so that a later get of this
+         * key needs no backend read, but write nothing. */
+        e->flags = (uint8_t)((e->flags | E_TOMB) & ~E_DIRTY);
+    } else {
+        drop_entry(kv, idx);
+    }
+}
+
 int sg__kv_del(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t ns)
 {
     int rc = check_args(kv, id, key);
@@ -820,18 +841,7 @@ int sg__kv_del(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t ns)
         mark_dirty(kv, idx);
         return SG_OK;
     }
-    entry *e = &kv->entries[idx];
-    e->vlen = 0;
-    if (e->flags & E_IN_BACKEND) {
-        e->flags |= E_TOMB;
-        mark_dirty(kv, idx);
-    } else if (spilled) {
-        /* Known absent and never written: keep the marker so that a later get of this
-         * key needs no backend read, but write nothing. */
-        e->flags = (uint8_t)((e->flags | E_TOMB) & ~E_DIRTY);
-    } else {
-        drop_entry(kv, idx);
-    }
+    del_cached(kv, idx, spilled);
     return SG_OK;
 }
 
@@ -881,6 +891,170 @@ int sg__kv_scan(sg__kv *kv, uint32_t id, uint16_t kg, sg__kv_scan_fn fn, void *u
     if (sc.fn_rc != 0) /* fn stopped the visit: its code, its message */
         return sc.fn_rc;
     return rc < 0 ? backend_fail(kv, rc) : rc;
+}
+
+/* ==== Sweeps ==================================================================== */
+
+static bool in_ids(const uint32_t *ids, size_t n, uint32_t id)
+{
+    for (size_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+/* Step 1 of a sweep: 'budget' slots of the entry array from the sweep hand. The hand
+ * is not CLOCK's and sets no second chance: a sweep is not a use. */
+static int sweep_cache(sg__kv *kv, const uint32_t *ids, size_t n_ids, size_t budget,
+                       sg__kv_sweep_fn fn, void *ud)
+{
+    for (size_t step = 0; step < budget && step < kv->n_entries; step++) {
+        uint32_t i = kv->sweep_hand < kv->n_entries ? kv->sweep_hand : 0;
+        kv->sweep_hand = i + 1;
+        entry *e = &kv->entries[i];
+        if ((e->flags & (E_USED | E_TOMB)) != E_USED || !in_ids(ids, n_ids, e->state))
+            continue;
+        sg_bytes nv = {NULL, 0};
+        kv->stats.swept++;
+        int r = fn(ud, e->state, (sg_bytes){entry_val(e), e->vlen}, &nv);
+        if (r < 0)
+            return r;
+        if (r == SG__SWEEP_DROP) {
+            del_cached(kv, i, kv->states[e->state].spilled);
+            kv->stats.sweep_drops++;
+        } else if (r == SG__SWEEP_REWRITE) {
+            if ((r = set_vlen(kv, e, nv.len)) < 0)
+                return r;
+            if (nv.len)
+                memcpy(entry_val(e), nv.data, nv.len);
+            mark_dirty(kv, i);
+        }
+    }
+    return SG_OK;
+}
+
+typedef struct sweep_be {
+    sg__kv *kv;
+    uint32_t id;
+    sg__kv_sweep_fn fn;
+    void *ud;
+    int rc; /* fn's error or SG_ENOMEM, told apart from the backend's */
+    size_t n_writes, drops;
+} sweep_be;
+
+#define SWEEP_NOTE_HDR 9 /* u8 del | u32 key length | u32 value length, host order */
+
+/* Remembers one backend write of a sweep step in sweepbuf: the iteration may not call
+ * the backend, so the writes wait for its end. */
+static int sweep_note(sg__kv *kv, bool del, sg_bytes key, sg_bytes val)
+{
+    size_t need = kv->len_sweepbuf + SWEEP_NOTE_HDR + key.len + val.len;
+    if (need > kv->cap_sweepbuf) {
+        size_t cap = SG_MAX(need, 2 * kv->cap_sweepbuf);
+        unsigned char *b = sg_realloc(kv->sweepbuf, cap);
+        if (!b)
+            return kv_fail(kv, SG_ENOMEM, "out of memory sweeping state");
+        kv->sweepbuf = b;
+        kv->cap_sweepbuf = cap;
+    }
+    unsigned char *p = kv->sweepbuf + kv->len_sweepbuf;
+    uint32_t klen = (uint32_t)key.len, vlen = (uint32_t)val.len;
+    p[0] = del;
+    memcpy(p + 1, &klen, 4);
+    memcpy(p + 5, &vlen, 4);
+    memcpy(p + SWEEP_NOTE_HDR, key.data, key.len);
+    if (vlen)
+        memcpy(p + SWEEP_NOTE_HDR + klen, val.data, vlen);
+    kv->len_sweepbuf = need;
+    return SG_OK;
+}
+
+static int sweep_backend_one(void *ud, sg_bytes enc, sg_bytes val)
+{
+    sweep_be *sb = ud;
+    sg__kv *kv = sb->kv;
+    uint16_t kg;
+    sg_bytes key;
+    int64_t ns;
+    if (sg__state_key_decode(enc, &kg, &key, &ns) < 0)
+        return SG_OK; /* not a key of ours: nothing to judge */
+    if (lookup(kv, entry_hash(sb->id, kg, key, ns), sb->id, kg, key, ns) != UINT32_MAX)
+        return SG_OK; /* the cache holds it (step 1), and may be ahead of the backend */
+    kv->stats.swept++;
+    sg_bytes nv = {NULL, 0};
+    int r = sb->fn(sb->ud, sb->id, val, &nv);
+    if (r < 0)
+        return sb->rc = r;
+    if (r == SG__SWEEP_KEEP)
+        return SG_OK;
+    bool drop = r == SG__SWEEP_DROP;
+    if ((r = sweep_note(kv, drop, enc, nv)) < 0)
+        return sb->rc = r;
+    sb->n_writes++;
+    sb->drops += drop;
+    return SG_OK;
+}
+
+/* Step 2 of a sweep for one state: entries only the backend holds. */
+static int sweep_backend(sg__kv *kv, uint32_t id, size_t budget, sg__kv_sweep_fn fn, void *ud)
+{
+    if (!kv->states[id].spilled || kv->ops->version < SG__STATE_OPS_V2 || !kv->ops->sweep)
+        return SG_OK;
+    sweep_be sb = {kv, id, fn, ud, SG_OK, 0, 0};
+    bool wrapped = false;
+    kv->len_sweepbuf = 0;
+    int rc = kv->ops->sweep(kv->be, kv->states[id].cf, budget, sweep_backend_one, &sb, &wrapped);
+    if (sb.rc < 0)
+        return sb.rc;
+    if (rc < 0)
+        return backend_fail(kv, rc);
+    if (!sb.n_writes)
+        return SG_OK;
+    if ((rc = ensure_scratch(kv, sb.n_writes, 0)) < 0)
+        return rc;
+    const unsigned char *p = kv->sweepbuf;
+    for (size_t i = 0; i < sb.n_writes; i++) {
+        uint32_t klen, vlen;
+        memcpy(&klen, p + 1, 4);
+        memcpy(&vlen, p + 5, 4);
+        kv->writes[i] =
+            (sg__state_write){kv->states[id].cf, p[0] != 0, (sg_bytes){p + SWEEP_NOTE_HDR, klen},
+                              (sg_bytes){p + SWEEP_NOTE_HDR + klen, vlen}};
+        p += SWEEP_NOTE_HDR + klen + vlen;
+    }
+    if ((rc = kv->ops->apply(kv->be, kv->writes, sb.n_writes)) < 0)
+        return backend_fail(kv, rc);
+    kv->stats.flushes++;
+    kv->stats.backend_deletes += sb.drops;
+    kv->stats.backend_puts += sb.n_writes - sb.drops;
+    kv->stats.sweep_drops += sb.drops;
+    return SG_OK;
+}
+
+int sg__kv_sweep(sg__kv *kv, const uint32_t *ids, size_t n_ids, size_t budget, sg__kv_sweep_fn fn,
+                 void *ud)
+{
+    for (size_t i = 0; i < n_ids; i++)
+        if (ids[i] >= kv->n_states)
+            return kv_fail(kv, SG_EINVAL, "state id %u was never declared", (unsigned)ids[i]);
+    int rc = sweep_cache(kv, ids, n_ids, budget, fn, ud);
+    for (size_t i = 0; i < n_ids && rc == SG_OK; i++)
+        rc = sweep_backend(kv, ids[i], budget, fn, ud);
+    return rc;
+}
+
+int sg__kv_count(sg__kv *kv, uint32_t id, uint64_t *n)
+{
+    *n = 0;
+    if (id >= kv->n_states)
+        return kv_fail(kv, SG_EINVAL, "state id %u was never declared", (unsigned)id);
+    if (kv->ops->version < SG__STATE_OPS_V2 || !kv->ops->count)
+        return kv_fail(kv, SG_EINVAL, "%s state cannot count entries", kv->ops->name);
+    int rc = sg__kv_flush(kv);
+    if (rc < 0)
+        return rc;
+    rc = kv->ops->count(kv->be, kv->states[id].cf, n);
+    return rc < 0 ? backend_fail(kv, rc) : SG_OK;
 }
 
 void sg__kv_get_stats(const sg__kv *kv, sg__kv_stats *out)

@@ -31,6 +31,7 @@ typedef struct mem_cf {
     mem_item **slots; /* NULL = empty */
     size_t mask;      /* slot count - 1; the count is a power of two */
     size_t n;
+    size_t sweep_at; /* the slot the next sweep starts at */
 } mem_cf;
 
 struct sg__state_backend {
@@ -79,6 +80,7 @@ static int grow(mem_cf *cf)
     sg_free(cf->slots);
     cf->slots = slots;
     cf->mask = cap - 1;
+    cf->sweep_at = 0;
     return SG_OK;
 }
 
@@ -248,13 +250,53 @@ static int mem_iter_kg(sg__state_backend *b, uint32_t c, uint16_t kg, sg__state_
     return rc;
 }
 
+/* Walks slots, not keys: a table never shrinks, so a round is one pass over the
+ * slot array. A delete made between two steps may shift a not yet visited entry
+ * behind the position (backward shift), so a round can miss an entry that moved;
+ * the next round visits it. Growth rehashes everything and restarts the round. */
+static int mem_sweep(sg__state_backend *b, uint32_t c, size_t max, sg__state_iter_fn fn, void *ud,
+                     bool *wrapped)
+{
+    SG_ASSERT(c < b->n_cfs);
+    mem_cf *cf = &b->cfs[c];
+    int rc = SG_OK;
+    *wrapped = false;
+    if (!cf->slots || cf->sweep_at > cf->mask) {
+        cf->sweep_at = 0;
+        *wrapped = true;
+        return SG_OK;
+    }
+    /* Empty slots cost a load each: bound them too, so a sparse table is no trap. */
+    size_t seen = 0, slots = 0, max_slots = 4 * max + 16;
+    while (seen < max && slots < max_slots && cf->sweep_at <= cf->mask && rc == SG_OK) {
+        const mem_item *it = cf->slots[cf->sweep_at++];
+        slots++;
+        if (!it)
+            continue;
+        seen++;
+        rc = fn(ud, (sg_bytes){it->data, it->klen}, (sg_bytes){it->data + it->klen, it->vlen});
+    }
+    if (cf->sweep_at > cf->mask) {
+        cf->sweep_at = 0;
+        *wrapped = true;
+    }
+    return rc;
+}
+
+static int mem_count(sg__state_backend *b, uint32_t c, uint64_t *n)
+{
+    SG_ASSERT(c < b->n_cfs);
+    *n = b->cfs[c].n;
+    return SG_OK;
+}
+
 static const char *mem_errmsg(const sg__state_backend *b)
 {
     return b->err;
 }
 
 const sg__state_ops sg__state_mem_ops = {
-    .version = SG__STATE_OPS_V1,
+    .version = SG__STATE_OPS_V2,
     .name = "heap",
     .open = mem_open,
     .declare = mem_declare,
@@ -265,4 +307,6 @@ const sg__state_ops sg__state_mem_ops = {
     .iter_kg = mem_iter_kg,
     .errmsg = mem_errmsg,
     .close = mem_close,
+    .sweep = mem_sweep,
+    .count = mem_count,
 };

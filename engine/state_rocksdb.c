@@ -23,7 +23,9 @@
 typedef struct rdb_cf {
     char *name;
     rocksdb_column_family_handle_t *h;
-    bool existed; /* opened from disk, so it may hold entries */
+    bool existed;    /* opened from disk, so it may hold entries */
+    char *sweep_key; /* the key the next sweep starts at (owned); NULL: the first */
+    size_t sweep_len;
 } rdb_cf;
 
 struct sg__state_backend {
@@ -72,7 +74,7 @@ static int add_cf(sg__state_backend *b, const char *name, rocksdb_column_family_
     char *copy = sg_strdup(name);
     if (!copy)
         return SG_ENOMEM;
-    b->cfs[b->n_cfs++] = (rdb_cf){copy, h, existed};
+    b->cfs[b->n_cfs++] = (rdb_cf){copy, h, existed, NULL, 0};
     return SG_OK;
 }
 
@@ -154,6 +156,7 @@ static void rdb_close(sg__state_backend *b)
     for (uint32_t i = 0; i < b->n_cfs; i++) {
         rocksdb_column_family_handle_destroy(b->cfs[i].h);
         sg_free(b->cfs[i].name);
+        sg_free(b->cfs[i].sweep_key);
     }
     sg_free(b->cfs);
     if (b->db)
@@ -317,13 +320,84 @@ static int rdb_iter_kg(sg__state_backend *b, uint32_t cf, uint16_t kg, sg__state
     return rc;
 }
 
+/* Remembers the key where the next sweep resumes; SG_ENOMEM leaves the old one. */
+static int set_sweep_key(rdb_cf *c, const char *key, size_t len)
+{
+    char *copy = NULL;
+    if (key && !(copy = sg_malloc(len ? len : 1)))
+        return SG_ENOMEM;
+    if (copy && len)
+        memcpy(copy, key, len);
+    sg_free(c->sweep_key);
+    c->sweep_key = copy;
+    c->sweep_len = key ? len : 0;
+    return SG_OK;
+}
+
+/* Key order from the remembered key: one iterator per step, so a step costs a seek
+ * plus max nexts. Deleted keys do not come back; the key remembered may itself be
+ * gone by the next step, and the seek then lands on its successor. */
+static int rdb_sweep(sg__state_backend *b, uint32_t cf, size_t max, sg__state_iter_fn fn, void *ud,
+                     bool *wrapped)
+{
+    SG_ASSERT(cf < b->n_cfs);
+    rdb_cf *c = &b->cfs[cf];
+    char *rerr = NULL;
+    int rc = SG_OK;
+    size_t seen = 0;
+    *wrapped = false;
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(b->db, b->ropts, c->h);
+    if (c->sweep_key)
+        rocksdb_iter_seek(it, c->sweep_key, c->sweep_len);
+    else
+        rocksdb_iter_seek_to_first(it);
+    for (; rocksdb_iter_valid(it) && seen < max; rocksdb_iter_next(it), seen++) {
+        sg_bytes k, v;
+        k.data = rocksdb_iter_key(it, &k.len);
+        v.data = rocksdb_iter_value(it, &v.len);
+        if ((rc = fn(ud, k, v)) != 0)
+            break;
+    }
+    if (rc == SG_OK) {
+        rocksdb_iter_get_error(it, &rerr);
+        if (rerr) {
+            rc = fail(b, "sweep failed", rerr);
+        } else if (rocksdb_iter_valid(it)) {
+            size_t len;
+            const char *key = rocksdb_iter_key(it, &len);
+            if (set_sweep_key(c, key, len) < 0) {
+                snprintf(b->err, sizeof(b->err), "out of memory sweeping state");
+                rc = SG_ENOMEM;
+            }
+        } else {
+            *wrapped = true;
+            set_sweep_key(c, NULL, 0);
+        }
+    }
+    rocksdb_iter_destroy(it);
+    return rc;
+}
+
+static int rdb_count(sg__state_backend *b, uint32_t cf, uint64_t *n)
+{
+    char *rerr = NULL;
+    SG_ASSERT(cf < b->n_cfs);
+    rocksdb_iterator_t *it = rocksdb_create_iterator_cf(b->db, b->ropts, b->cfs[cf].h);
+    *n = 0;
+    for (rocksdb_iter_seek_to_first(it); rocksdb_iter_valid(it); rocksdb_iter_next(it))
+        (*n)++;
+    rocksdb_iter_get_error(it, &rerr);
+    rocksdb_iter_destroy(it);
+    return rerr ? fail(b, "count failed", rerr) : SG_OK;
+}
+
 static const char *rdb_errmsg(const sg__state_backend *b)
 {
     return b->err;
 }
 
 const sg__state_ops sg__state_rocksdb_ops = {
-    .version = SG__STATE_OPS_V1,
+    .version = SG__STATE_OPS_V2,
     .name = "rocksdb",
     .open = rdb_open,
     .declare = rdb_declare,
@@ -334,4 +408,6 @@ const sg__state_ops sg__state_rocksdb_ops = {
     .iter_kg = rdb_iter_kg,
     .errmsg = rdb_errmsg,
     .close = rdb_close,
+    .sweep = rdb_sweep,
+    .count = rdb_count,
 };

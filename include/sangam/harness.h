@@ -29,6 +29,17 @@ typedef struct sg_harness sg_harness;
 SG_API int sg_harness_new(const sg_operator_def *def, void *udata, sg_harness **out);
 /* The same with the heap state backend. */
 SG_API int sg_harness_new_heap(const sg_operator_def *def, void *udata, sg_harness **out);
+/* Options of sg_harness_new_ex; fields are only ever appended. */
+typedef struct sg_harness_opts {
+    uint32_t abi;         /* SG_HARNESS_OPTS_ABI_1 */
+    int heap;             /* non-zero: the heap state backend instead of RocksDB */
+    size_t cache_entries; /* keyed state cache capacity in entries, 0 for the default;
+                           * a tiny cache (16) makes state spill to the backend */
+} sg_harness_opts;
+#define SG_HARNESS_OPTS_ABI_1 1u
+/* sg_harness_new with options ([borrowed]; NULL: the defaults of sg_harness_new). */
+SG_API int sg_harness_new_ex(const sg_operator_def *def, void *udata, const sg_harness_opts *opts,
+                             sg_harness **out);
 /* Closes the instance and frees everything; NULL is a no-op. */
 SG_API void sg_harness_free(sg_harness *h);
 
@@ -66,6 +77,10 @@ SG_API sg_time sg_harness_output_watermark(const sg_harness *h);
 /* Late records the operator counted, and records it rejected. */
 SG_API uint64_t sg_harness_late(const sg_harness *h);
 SG_API uint64_t sg_harness_rejected(const sg_harness *h);
+/* The number of keyed state entries stored, over every declared state: the cache is
+ * flushed first, so this is what the backend holds (expired TTL data included until
+ * cleanup removes it). 0 for an operator without keyed state. */
+SG_API int sg_harness_state_entries(sg_harness *h, uint64_t *out);
 /* The last error message of the operator ("" if none). */
 SG_API const char *sg_harness_errmsg(const sg_harness *h);
 

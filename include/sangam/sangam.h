@@ -583,8 +583,11 @@ SG_API int sg_timer_delete(sg_ctx *ctx, sg_time_domain d, sg_time ts);
  * RocksDB call. Reads return engine-owned bytes (rule 3). */
 typedef uint32_t sg_state_id;
 typedef enum sg_state_kind {
-    SG_STATE_VALUE = 0, /* one value per (key, namespace) */
-    SG_STATE_LIST = 1,  /* a list of items per (key, namespace), in insertion order */
+    SG_STATE_VALUE = 0,       /* one value per (key, namespace) */
+    SG_STATE_LIST = 1,        /* a list of items per (key, namespace), in insertion order */
+    SG_STATE_MAP = 2,         /* a map of user key -> value per (key, namespace) */
+    SG_STATE_AGGREGATING = 3, /* an accumulator per (key, namespace); declared with
+                               * sg_state_declare_aggregating, not sg_state_declare */
 } sg_state_kind;
 
 SG_API int sg_state_declare(sg_ctx *ctx, const char *name, sg_state_kind kind, sg_state_id *id);
@@ -606,6 +609,86 @@ typedef int (*sg_list_item_fn)(sg_ctx *ctx, sg_bytes item, void *ud);
 SG_API int sg_state_list_add(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes item);
 SG_API int sg_state_list_each(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_list_item_fn fn,
                               void *ud);
+
+/* Maps (SG_STATE_MAP), Flink's MapState. One map is one serialized value per (key,
+ * namespace), its entries sorted by map key bytes (memcmp; a key that is a prefix of
+ * another sorts first), so iteration order is the same on every backend. Costs: get
+ * is a scan of the map's bytes (O(size), in memory when cached); put and remove
+ * rewrite the whole map (O(size)); each copies it once. Like lists, maps suit a few
+ * thousand small entries per key and namespace, not an unbounded table: state that
+ * big wants namespaces or a key of its own.
+ *   - map_put inserts or replaces; key and value are [borrowed] and copied (they may
+ *     be bytes of an earlier state read).
+ *   - map_get: SG_OK with *out (engine-owned, rule 3; out may be NULL to test
+ *     presence) or SG_NOTFOUND.
+ *   - map_remove: SG_OK, or SG_NOTFOUND when the key was absent.
+ *   - map_each calls fn for every entry in key order, key and value borrowed for the
+ *     call (fn may call other state functions; changes to this map made by fn are
+ *     not seen by the walk); a non-zero return from fn stops the walk and is returned.
+ *   - sg_state_clear removes the whole map; an empty map is an absent one. */
+typedef int (*sg_map_entry_fn)(sg_ctx *ctx, sg_bytes key, sg_bytes value, void *ud);
+SG_API int sg_state_map_put(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes key, sg_bytes value);
+SG_API int sg_state_map_get(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes key, sg_bytes *out);
+SG_API int sg_state_map_remove(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes key);
+SG_API int sg_state_map_each(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_map_entry_fn fn, void *ud);
+
+/* Aggregating state (Flink's AggregatingState; a ReducingState is the case where the
+ * accumulator and the item have the same type, e.g. a running max of u64 items).
+ * sg_state_agg_add folds item into the accumulator of (key, ns), creating it with
+ * init first when absent: one cache lookup, no copy of the accumulator. Reading
+ * is sg_state_get, which gives the acc_size accumulator bytes (8-byte aligned);
+ * sg_state_clear drops it. sg_state_put and sg_state_ref also work on it (they must
+ * use acc_size bytes). The definition is copied; udata is passed to its callbacks
+ * and must outlive the instance. */
+typedef struct sg_state_agg_def {
+    uint32_t abi;    /* SG_STATE_AGG_ABI_1 */
+    size_t acc_size; /* bytes of one accumulator, > 0 */
+    /* Sets a fresh accumulator, which arrives zero-filled; NULL: zero is initial. */
+    void (*init)(void *acc, void *udata);
+    /* Folds one item ([borrowed]) into acc. A negative return is returned by
+     * sg_state_agg_add (reject bad items before adding them). */
+    int (*add)(void *acc, sg_bytes item, void *udata);
+} sg_state_agg_def;
+#define SG_STATE_AGG_ABI_1 1u
+SG_API int sg_state_declare_aggregating(sg_ctx *ctx, const char *name, const sg_state_agg_def *def,
+                                        void *udata, sg_state_id *id);
+SG_API int sg_state_agg_add(sg_ctx *ctx, sg_state_id id, int64_t ns, sg_bytes item);
+
+/* State time-to-live (Flink's StateTtlConfig), set per state in open, right after
+ * its declaration and before any use; setting it again must give the same values.
+ * A value (or list item, or map entry) expires ttl_ms after its last update, where
+ * "now" is sg_ctx_processing_time (SG_TIME_PROCESSING, Flink's only domain) or the
+ * watermark, sg_ctx_watermark (SG_TIME_EVENT; before the first watermark "now" is
+ * SG_TIME_MIN, and what is written then expires at the first watermark past
+ * SG_TIME_MIN + ttl_ms). Rules:
+ *   1. Expired data is never returned: gets say SG_NOTFOUND, walks skip it.
+ *   2. Updates: every write (put, ref, agg_add, list_add, map_put) sets the
+ *      timestamp of what it writes; SG_TTL_ON_READ_AND_WRITE also sets it on reads
+ *      that return data (get, map_get, list_each and map_each for what they visit).
+ *   3. Lists and maps expire per item and per entry, as in Flink; a list or map whose
+ *      items have all expired is absent.
+ *   4. Expired data is removed when read, and otherwise by an incremental cleanup
+ *      that visits a bounded number of stored entries every few records and at every
+ *      watermark, in the cache and in the backend: state that is never read again
+ *      still goes away, within a few passes over the stored entries.
+ *   5. A TTL state stores an 8-byte timestamp per value (per item, per map entry);
+ *      states without TTL pay nothing. Timestamps are part of the state, so they
+ *      survive a restore. Adding or removing a TTL on restore is not supported (as
+ *      in Flink): the stored format differs. */
+typedef enum sg_ttl_update {
+    SG_TTL_ON_CREATE_AND_WRITE = 0, /* Flink's OnCreateAndWrite (the default) */
+    SG_TTL_ON_READ_AND_WRITE = 1,   /* Flink's OnReadAndWrite */
+} sg_ttl_update;
+typedef struct sg_state_ttl {
+    uint32_t abi;          /* SG_STATE_TTL_ABI_1 */
+    int64_t ttl_ms;        /* > 0 */
+    sg_time_domain domain; /* SG_TIME_PROCESSING or SG_TIME_EVENT */
+    sg_ttl_update update;
+} sg_state_ttl;
+#define SG_STATE_TTL_ABI_1 1u
+/* ttl is [borrowed] (copied). SG_EINVAL for a bad config or one that differs from
+ * the state's earlier one. */
+SG_API int sg_state_set_ttl(sg_ctx *ctx, sg_state_id id, const sg_state_ttl *ttl);
 
 /* In process_batch: a hint that the operator will soon touch state (id, ns) of the
  * key of recs[i]. It changes nothing and cannot fail; call it for records a few

@@ -18,6 +18,7 @@ struct sg_harness {
     const sg_operator_def *def;
     void *udata;
     sg__kv_backend backend;
+    size_t cache_entries;
     sg__counters counters;
     sg_record *out;
     size_t n, cap;
@@ -108,6 +109,7 @@ static void setup_instance(sg_harness *h)
     c->udata = h->udata;
     c->keyed = (h->def->flags & SG_OP_KEYED) != 0;
     c->backend = h->backend;
+    c->cache_entries = h->cache_entries;
     c->counters = &h->counters;
     c->out_fn = collect;
     c->out_wm_fn = collect_wm;
@@ -117,7 +119,7 @@ static void setup_instance(sg_harness *h)
 }
 
 static int harness_new(const sg_operator_def *def, void *udata, sg__kv_backend backend,
-                       sg_harness **out)
+                       size_t cache_entries, sg_harness **out)
 {
     *out = NULL;
     sg_harness *h = sg_calloc(1, sizeof(*h));
@@ -127,6 +129,7 @@ static int harness_new(const sg_operator_def *def, void *udata, sg__kv_backend b
     h->def = def;
     h->udata = udata;
     h->backend = backend;
+    h->cache_entries = cache_entries;
     sg_ctx *c = &h->inst;
     setup_instance(h);
     if (backend == SG__KV_ROCKSDB) {
@@ -154,12 +157,36 @@ static int harness_new(const sg_operator_def *def, void *udata, sg__kv_backend b
 
 int sg_harness_new(const sg_operator_def *def, void *udata, sg_harness **out)
 {
-    return harness_new(def, udata, SG__KV_ROCKSDB, out);
+    return harness_new(def, udata, SG__KV_ROCKSDB, 0, out);
 }
 
 int sg_harness_new_heap(const sg_operator_def *def, void *udata, sg_harness **out)
 {
-    return harness_new(def, udata, SG__KV_HEAP, out);
+    return harness_new(def, udata, SG__KV_HEAP, 0, out);
+}
+
+int sg_harness_new_ex(const sg_operator_def *def, void *udata, const sg_harness_opts *opts,
+                      sg_harness **out)
+{
+    if (opts && opts->abi < SG_HARNESS_OPTS_ABI_1) {
+        *out = NULL;
+        return SG_EINVAL;
+    }
+    sg__kv_backend backend = opts && opts->heap ? SG__KV_HEAP : SG__KV_ROCKSDB;
+    return harness_new(def, udata, backend, opts ? opts->cache_entries : 0, out);
+}
+
+int sg_harness_state_entries(sg_harness *h, uint64_t *out)
+{
+    *out = 0;
+    for (uint32_t id = 0; h->inst.kv && id < h->inst.n_states; id++) {
+        uint64_t n;
+        int rc = sg__kv_count(h->inst.kv, id, &n);
+        if (rc < 0)
+            return sg_ctx_errorf(&h->inst, rc, "%s: %s", h->inst.name, sg__kv_errmsg(h->inst.kv));
+        *out += n;
+    }
+    return SG_OK;
 }
 
 void sg_harness_clear(sg_harness *h)

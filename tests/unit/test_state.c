@@ -618,7 +618,7 @@ static void test_backend_ops_directly(void **state)
     sg__kv_config cfg = {f->backend, f->dir, 0};
     sg__state_backend *b = NULL;
     char err[256] = "";
-    assert_int_equal(ops->version, SG__STATE_OPS_V1);
+    assert_int_equal(ops->version, SG__STATE_OPS_V2);
     assert_int_equal(ops->open(&cfg, &b, err, sizeof(err)), SG_OK);
     uint32_t cf = 99;
     bool has_data = true;
@@ -653,9 +653,86 @@ static void test_backend_ops_directly(void **state)
     int n = 0;
     assert_int_equal(ops->iter_kg(b, cf, 5, count_raw, &n), SG_OK);
     assert_int_equal(n, 1);
+    uint64_t count = 0;
+    assert_int_equal(ops->count(b, cf, &count), SG_OK);
+    assert_int_equal(count, 1);
+    /* A sweep of one entry at a time: the first step visits it, the second ends the
+     * round; then a new round starts. */
+    bool wrapped = false;
+    n = 0;
+    assert_int_equal(ops->put(b, cf, key1, bytes("one", 3)), SG_OK);
+    for (int step = 0; step < 8 && !wrapped; step++)
+        assert_int_equal(ops->sweep(b, cf, 1, count_raw, &n, &wrapped), SG_OK);
+    assert_true(wrapped);
+    assert_int_equal(n, 2);
     assert_int_equal(ops->del(b, cf, key2), SG_OK);
     assert_int_equal(ops->get(b, cf, key2, &out), SG_NOTFOUND);
+    assert_int_equal(ops->count(b, cf, &count), SG_OK);
+    assert_int_equal(count, 1);
     ops->close(b);
+}
+
+/* Drops values that start with 'x', rewrites those that start with 'r' to "kept". */
+static int sweep_fate(void *ud, uint32_t id, sg_bytes val, sg_bytes *rewritten)
+{
+    SG_UNUSED(id);
+    (*(int *)ud)++;
+    const char *p = val.data;
+    if (val.len && p[0] == 'x')
+        return SG__SWEEP_DROP;
+    if (val.len && p[0] == 'r') {
+        *rewritten = bytes("kept", 4);
+        return SG__SWEEP_REWRITE;
+    }
+    return SG__SWEEP_KEEP;
+}
+
+/* sg__kv_sweep reaches entries in the cache and, through a tiny cache, entries only
+ * the backend holds; repeated steps remove every doomed entry, and only those. */
+static void test_sweep_drops_and_rewrites_in_cache_and_backend(void **state)
+{
+    fixture *f = *state;
+    sg__kv *kv = open_kv(f, 16);
+    uint32_t id, other;
+    assert_int_equal(sg__kv_declare(kv, "swept", &id), SG_OK);
+    assert_int_equal(sg__kv_declare(kv, "other", &other), SG_OK);
+    char kb[32];
+    for (uint32_t k = 0; k < 200; k++) {
+        const char *v = k % 3 == 0 ? "xdoomed" : k % 3 == 1 ? "rewrite me" : "stay";
+        assert_int_equal(sg__kv_put(kv, id, (uint16_t)(k % 7), key_of(kb, sizeof(kb), k), 0,
+                                    bytes(v, strlen(v))),
+                         SG_OK);
+        /* Another state with the same values: not in ids, so never visited. */
+        assert_int_equal(sg__kv_put(kv, other, 1, key_of(kb, sizeof(kb), k), 0, bytes("x", 1)),
+                         SG_OK);
+    }
+    uint64_t n = 0;
+    assert_int_equal(sg__kv_count(kv, id, &n), SG_OK);
+    assert_int_equal(n, 200);
+    int visits = 0;
+    for (int step = 0; step < 40; step++)
+        assert_int_equal(sg__kv_sweep(kv, &id, 1, 16, sweep_fate, &visits), SG_OK);
+    assert_true(visits >= 200);
+    assert_int_equal(sg__kv_count(kv, id, &n), SG_OK);
+    assert_int_equal(n, 200 - 67);
+    assert_int_equal(sg__kv_count(kv, other, &n), SG_OK);
+    assert_int_equal(n, 200);
+    for (uint32_t k = 0; k < 200; k++) {
+        sg_bytes out;
+        int rc = sg__kv_get(kv, id, (uint16_t)(k % 7), key_of(kb, sizeof(kb), k), 0, &out);
+        if (k % 3 == 0) {
+            assert_int_equal(rc, SG_NOTFOUND);
+            continue;
+        }
+        assert_int_equal(rc, SG_OK);
+        const char *want = k % 3 == 1 ? "kept" : "stay";
+        assert_int_equal(out.len, strlen(want));
+        assert_memory_equal(out.data, want, out.len);
+    }
+    sg__kv_stats st;
+    sg__kv_get_stats(kv, &st);
+    assert_int_equal(st.sweep_drops, 67);
+    sg__kv_close(kv);
 }
 
 /* ---- A random walk checked against a plain model ------------------------------ */
@@ -790,6 +867,7 @@ int main(void)
         BOTH(test_declare_is_idempotent_by_name),
         BOTH(test_open_failure_gives_one_line),
         BOTH(test_backend_ops_directly),
+        BOTH(test_sweep_drops_and_rewrites_in_cache_and_backend),
         BOTH(test_random_ops_match_a_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
