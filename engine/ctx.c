@@ -512,6 +512,11 @@ void sg_ctx_count_late(sg_ctx *ctx, uint64_t n)
     ctx->late += n;
 }
 
+sg_checkpoint_mode sg_ctx_checkpoint_mode(const sg_ctx *ctx)
+{
+    return ctx->ckpt_mode;
+}
+
 sg_time sg_ctx_processing_time(const sg_ctx *ctx)
 {
     return ctx->fake_now ? *ctx->fake_now : sg__now_ms();

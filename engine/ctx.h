@@ -68,6 +68,7 @@ struct sg_ctx {
     char *state_dir; /* where this instance's RocksDB lives (owned) */
     sg__kv_backend backend;
     size_t cache_entries;
+    sg_checkpoint_mode ckpt_mode; /* the run's --checkpoint-mode (NONE: no checkpoints) */
     sg__kv *kv;
     struct sg__state_meta *states; /* [n_states] per state id (state_kinds.h); owned */
     uint32_t n_states;

@@ -764,21 +764,49 @@ SG_API int sg_ctx_params_check(sg_ctx *ctx, const char *known);
 
 /* ---- Sinks ----------------------------------------------------------------
  * write receives each record; for a sink with an encoder, rec->value is the encoded
- * line including its "\n". pre_commit / commit are the two phases of a checkpoint
- * (called once checkpoints exist, issue #4); finish is called at the end of input. */
+ * line including its "\n"; finish is called at the end of input.
+ *
+ * Checkpoints (sg_ctx_checkpoint_mode says whether the run takes them) make a sink
+ * two-phase-commit, as Flink's TwoPhaseCommitSinkFunction:
+ *   pre_commit(id)  at checkpoint id's barrier: make everything written since the
+ *                   previous pre_commit durable, staged for id, and not yet visible;
+ *   snapshot        right after pre_commit: what open needs to restore (abi >= 2);
+ *   commit(id)      when checkpoint id has completed (every subtask acknowledged and
+ *                   its metadata is on disk): make everything staged for checkpoints
+ *                   <= id visible. Called on the sink's worker, between writes;
+ *   open(restore)   restore is the snapshot taken at the checkpoint being restored,
+ *                   which is complete: open must finish committing what it staged
+ *                   (commit may have been interrupted) and discard anything staged
+ *                   or made visible after it, so output continues exactly there;
+ *   finish          at the end of input, commits everything left.
+ * A sink with SG_SINK_EXACTLY_ONCE in flags promises exactly this; others are
+ * at-least-once, and `sangam run` says which guarantee each sink gives. */
 #define SG_SINK_ABI_1 1u
+#define SG_SINK_ABI_2 2u /* adds snapshot */
+#define SG_SINK_EXACTLY_ONCE 0x1u
 struct sg_sink_def {
     uint32_t abi;
     const char *name;
     size_t self_size;
-    uint32_t flags;
+    uint32_t flags; /* SG_SINK_EXACTLY_ONCE */
     int (*open)(sg_ctx *ctx, void *self, sg_snap_reader *restore);
     int (*write)(sg_ctx *ctx, void *self, const sg_record *rec);
     int (*pre_commit)(sg_ctx *ctx, void *self, uint64_t checkpoint_id);
     int (*commit)(sg_ctx *ctx, void *self, uint64_t checkpoint_id);
     int (*finish)(sg_ctx *ctx, void *self);
     void (*close)(sg_ctx *ctx, void *self);
+    /* abi >= SG_SINK_ABI_2, optional: the sink's state for open's restore. */
+    int (*snapshot)(sg_ctx *ctx, void *self, sg_snap_writer *out);
 };
+
+/* Whether this run takes checkpoints, and with which guarantee (--checkpoint-mode).
+ * Sources and sinks use it to decide whether to stage output and track positions. */
+typedef enum sg_checkpoint_mode {
+    SG_CHECKPOINT_NONE = 0,
+    SG_CHECKPOINT_EXACTLY_ONCE = 1,
+    SG_CHECKPOINT_AT_LEAST_ONCE = 2,
+} sg_checkpoint_mode;
+SG_API sg_checkpoint_mode sg_ctx_checkpoint_mode(const sg_ctx *ctx);
 /* In a sink's open: the encoder's header line (without "\n"), or NULL. */
 SG_API const char *sg_sink_header(const sg_ctx *ctx);
 
