@@ -58,6 +58,9 @@ static bool get_i64(sg_ctx *ctx, const sg_row *row, const char *field, int64_t *
     return false;
 }
 
+/* INT64_MIN is the engine's "no watermark yet": a record there could only be late. */
+#define TS_MIN_REASON "field \"ts\" must be above -9223372036854775808"
+
 static int decode_txn(sg_ctx *ctx, const sg_row *row, void *udata)
 {
     upi_txn t;
@@ -68,6 +71,10 @@ static int decode_txn(sg_ctx *ctx, const sg_row *row, void *udata)
         !get_i64(ctx, row, "amount_paise", &t.amount_paise) ||
         !get_str(ctx, row, "device", &t.device) || !get_str(ctx, row, "city", &t.city))
         return SG_OK;
+    if (t.ts == SG_TIME_MIN) {
+        sg_ctx_reject(ctx, NULL, TS_MIN_REASON);
+        return SG_OK;
+    }
     if (t.amount_paise <= 0) {
         sg_ctx_reject(ctx, NULL, "field \"amount_paise\" must be positive");
         return SG_OK;
@@ -88,6 +95,10 @@ static int decode_login(sg_ctx *ctx, const sg_row *row, void *udata)
     if (!get_i64(ctx, row, "ts", &l.ts) || !get_str(ctx, row, "payer", &l.payer) ||
         !get_str(ctx, row, "device", &l.device))
         return SG_OK;
+    if (l.ts == SG_TIME_MIN) {
+        sg_ctx_reject(ctx, NULL, TS_MIN_REASON);
+        return SG_OK;
+    }
     void *buf = sg_scratch_alloc(ctx, upi_login_size(&l));
     if (!buf)
         return sg_ctx_errorf(ctx, SG_ENOMEM, "out of memory");
