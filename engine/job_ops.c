@@ -231,10 +231,10 @@ static sg_window_config *window_config(sg_stream *keyed, const char *name, const
     sg_time size = win ? win->size_ms : 0;
     sg_time slide = win && win->slide_ms ? win->slide_ms : size;
     sg_time lateness = win ? win->allowed_lateness_ms : 0;
-    if (size <= 0 || slide <= 0 || slide > size || size > SG_TIME_MAX / 8) {
+    if (size <= 0 || slide <= 0 || size > SG_TIME_MAX / 8 || slide > SG_TIME_MAX / 8) {
         sg_job_errorf(job, SG_EUSAGE,
-                      "window '%s': size (%lld ms) and slide (%lld ms) must be positive, slide "
-                      "at most size, size below 2^60",
+                      "window '%s': size (%lld ms) and slide (%lld ms) must be positive and "
+                      "below 2^60",
                       name ? name : "", (long long)size, (long long)slide);
         return NULL;
     }
@@ -269,13 +269,15 @@ sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const 
     sg_window_config *c = window_config(keyed, name, win);
     if (!c)
         return NULL;
-    /* A late firing merges a window's late records with its panes. */
-    bool need_merge = c->slide != c->size || c->lateness > 0;
+    /* A window of several panes merges them; a late firing merges a window's late
+     * records with its panes. */
+    bool need_merge = c->pane != c->size || c->lateness > 0;
     if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
         (need_merge && !agg->merge)) {
         sg_job_errorf(keyed->job, SG_EINVAL,
                       "window '%s': the aggregate needs acc_size, add, result (and merge for "
-                      "sliding windows or allowed lateness)",
+                      "sliding windows, unless slide is a multiple of size, or allowed "
+                      "lateness)",
                       name ? name : "");
         return NULL;
     }

@@ -289,7 +289,9 @@ SG_API sg_stream *sg_stream_union(sg_stream *a, sg_stream *b);
  * firing per late record, each with everything the window holds. */
 typedef struct sg_window {
     sg_time size_ms;
-    sg_time slide_ms;            /* 0 or size_ms: tumbling */
+    sg_time slide_ms;            /* 0 or size_ms: tumbling. Above size_ms (Flink allows it):
+                                  * windows with gaps between them; a record in a gap
+                                  * belongs to no window and is skipped (not late) */
     const char *late_tag;        /* NULL: late records are dropped and counted; else they go to
                                   * this side output (sg_stream_side_output), as Flink's
                                   * sideOutputLateData */
@@ -329,7 +331,9 @@ typedef struct sg_window_process_def {
 #define SG_WINDOW_PROCESS_ABI_1 1u
 
 /* Keyed window aggregation; 'keyed' must come from sg_stream_key_by. win and agg
- * [in] are copied. Needs agg->merge for sliding windows and for allowed lateness. */
+ * [in] are copied. Needs agg->merge for allowed lateness, and for sliding windows
+ * unless slide is a multiple of size (then a window is one pane). Size and slide:
+ * positive, below 2^60 ms. */
 SG_API sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name,
                                              const sg_window *win, const sg_aggregate_def *agg,
                                              void *udata);
@@ -468,7 +472,8 @@ typedef struct sg_join_def {
  * with both records in the window is joined once, with ts = the window's end - 1
  * (Flink's window.maxTimestamp()), when the watermark reaches end - 1; the window's
  * records are then dropped. A pair that shares several sliding windows is joined once
- * per window. No output for a window where one side has no record. Order within a
+ * per window; with slide > size, a record between windows joins nothing (and is not
+ * late). No output for a window where one side has no record. Order within a
  * window: a's records in pane order, then arrival order; for each, b's the same way.
  * A record is late when every window containing it has fired; one that finds only
  * some of them fired joins in the others only.
