@@ -61,10 +61,10 @@ sg_stream *sg_stream_window_join(sg_stream *a, sg_stream *b, const char *name, c
         return NULL;
     sg_time size = win ? win->size_ms : 0;
     sg_time slide = win && win->slide_ms ? win->slide_ms : size;
-    if (size <= 0 || slide <= 0 || slide > size || size > JOIN_TIME_LIMIT) {
+    if (size <= 0 || slide <= 0 || size > JOIN_TIME_LIMIT || slide > JOIN_TIME_LIMIT) {
         sg_job_errorf(job, SG_EUSAGE,
-                      "window join '%s': size (%lld ms) and slide (%lld ms) must be positive, "
-                      "slide at most size, size below 2^60",
+                      "window join '%s': size (%lld ms) and slide (%lld ms) must be positive "
+                      "and below 2^60",
                       name ? name : "", (long long)size, (long long)slide);
         return NULL;
     }

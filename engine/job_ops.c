@@ -59,17 +59,55 @@ sg_stream *sg_stream_key_by(sg_stream *in, const char *name, sg_key_fn fn, void 
     return s;
 }
 
-sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_time gap_ms,
-                                       const sg_aggregate_def *agg, void *udata)
+/* Checks a session window's options and makes its configuration (the function or
+ * aggregate left to fill). */
+static sg_session_config *session_config(sg_stream *keyed, const char *name,
+                                         const sg_session_window *win)
+{
+    sg_job *job = keyed->job;
+    if (!win || win->abi < SG_SESSION_WINDOW_ABI_1) {
+        sg_job_errorf(job, SG_EINVAL, "session window '%s': the options (abi %u) are missing",
+                      name ? name : "", win ? win->abi : 0u);
+        return NULL;
+    }
+    if (win->gap_ms <= 0 || win->gap_ms > SG_TIME_MAX / 8) {
+        sg_job_errorf(job, SG_EUSAGE,
+                      "session window '%s': the gap (%lld ms) must be positive and below 2^60",
+                      name ? name : "", (long long)win->gap_ms);
+        return NULL;
+    }
+    if (win->allowed_lateness_ms < 0 || win->allowed_lateness_ms > SG_TIME_MAX / 8) {
+        sg_job_errorf(job, SG_EUSAGE,
+                      "session window '%s': the allowed lateness (%lld ms) must be >= 0 and "
+                      "below 2^60",
+                      name ? name : "", (long long)win->allowed_lateness_ms);
+        return NULL;
+    }
+    sg_session_config *c = sg_job_alloc(job, sizeof(*c));
+    if (!c)
+        return NULL;
+    c->gap = win->gap_ms;
+    c->lateness = win->allowed_lateness_ms;
+    if (win->late_tag) {
+        size_t len = strlen(win->late_tag) + 1;
+        char *tag = sg_job_alloc(job, len);
+        if (!tag)
+            return NULL;
+        memcpy(tag, win->late_tag, len);
+        c->late_tag = tag;
+    }
+    return c;
+}
+
+sg_stream *sg_stream_session_window_aggregate(sg_stream *keyed, const char *name,
+                                              const sg_session_window *win,
+                                              const sg_aggregate_def *agg, void *udata)
 {
     if (!keyed)
         return NULL;
-    if (gap_ms <= 0 || gap_ms > SG_TIME_MAX / 8) {
-        sg_job_errorf(keyed->job, SG_EUSAGE,
-                      "session window '%s': the gap (%lld ms) must be positive and below 2^60",
-                      name ? name : "", (long long)gap_ms);
+    sg_session_config *c = session_config(keyed, name, win);
+    if (!c)
         return NULL;
-    }
     if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
         !agg->merge) {
         sg_job_errorf(keyed->job, SG_EINVAL,
@@ -77,39 +115,43 @@ sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_ti
                       name ? name : "");
         return NULL;
     }
-    sg_session_config *c = sg_job_alloc(keyed->job, sizeof(*c));
-    if (!c)
-        return NULL;
-    c->gap = gap_ms;
     c->agg = *agg;
     c->udata = udata;
     return sg__job_add_op(keyed, name, &sg_session_aggregate_op, c, false);
 }
 
-sg_stream *sg_stream_session_process(sg_stream *keyed, const char *name, sg_time gap_ms,
-                                     const sg_window_process_def *def, void *udata)
+sg_stream *sg_stream_session_window_process(sg_stream *keyed, const char *name,
+                                            const sg_session_window *win,
+                                            const sg_window_process_def *def, void *udata)
 {
     if (!keyed)
         return NULL;
-    if (gap_ms <= 0 || gap_ms > SG_TIME_MAX / 8) {
-        sg_job_errorf(keyed->job, SG_EUSAGE,
-                      "session window '%s': the gap (%lld ms) must be positive and below 2^60",
-                      name ? name : "", (long long)gap_ms);
+    sg_session_config *c = session_config(keyed, name, win);
+    if (!c)
         return NULL;
-    }
     if (!def || def->abi < SG_WINDOW_PROCESS_ABI_1 || !def->process) {
         sg_job_errorf(keyed->job, SG_EINVAL,
                       "session window '%s': the process-window function is missing",
                       name ? name : "");
         return NULL;
     }
-    sg_session_config *c = sg_job_alloc(keyed->job, sizeof(*c));
-    if (!c)
-        return NULL;
-    c->gap = gap_ms;
     c->proc = *def;
     c->udata = udata;
     return sg__job_add_op(keyed, name, &sg_session_process_op, c, false);
+}
+
+sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_time gap_ms,
+                                       const sg_aggregate_def *agg, void *udata)
+{
+    sg_session_window win = {.abi = SG_SESSION_WINDOW_ABI_1, .gap_ms = gap_ms};
+    return sg_stream_session_window_aggregate(keyed, name, &win, agg, udata);
+}
+
+sg_stream *sg_stream_session_process(sg_stream *keyed, const char *name, sg_time gap_ms,
+                                     const sg_window_process_def *def, void *udata)
+{
+    sg_session_window win = {.abi = SG_SESSION_WINDOW_ABI_1, .gap_ms = gap_ms};
+    return sg_stream_session_window_process(keyed, name, &win, def, udata);
 }
 
 sg_stream *sg_stream_count_window_aggregate(sg_stream *keyed, const char *name, int64_t size,
@@ -189,10 +231,10 @@ static sg_window_config *window_config(sg_stream *keyed, const char *name, const
     sg_time size = win ? win->size_ms : 0;
     sg_time slide = win && win->slide_ms ? win->slide_ms : size;
     sg_time lateness = win ? win->allowed_lateness_ms : 0;
-    if (size <= 0 || slide <= 0 || slide > size || size > SG_TIME_MAX / 8) {
+    if (size <= 0 || slide <= 0 || size > SG_TIME_MAX / 8 || slide > SG_TIME_MAX / 8) {
         sg_job_errorf(job, SG_EUSAGE,
-                      "window '%s': size (%lld ms) and slide (%lld ms) must be positive, slide "
-                      "at most size, size below 2^60",
+                      "window '%s': size (%lld ms) and slide (%lld ms) must be positive and "
+                      "below 2^60",
                       name ? name : "", (long long)size, (long long)slide);
         return NULL;
     }
@@ -227,13 +269,15 @@ sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name, const 
     sg_window_config *c = window_config(keyed, name, win);
     if (!c)
         return NULL;
-    /* A late firing merges a window's late records with its panes. */
-    bool need_merge = c->slide != c->size || c->lateness > 0;
+    /* A window of several panes merges them; a late firing merges a window's late
+     * records with its panes. */
+    bool need_merge = c->pane != c->size || c->lateness > 0;
     if (!agg || agg->abi < SG_AGGREGATE_ABI_1 || !agg->acc_size || !agg->add || !agg->result ||
         (need_merge && !agg->merge)) {
         sg_job_errorf(keyed->job, SG_EINVAL,
                       "window '%s': the aggregate needs acc_size, add, result (and merge for "
-                      "sliding windows or allowed lateness)",
+                      "sliding windows, unless slide is a multiple of size, or allowed "
+                      "lateness)",
                       name ? name : "");
         return NULL;
     }

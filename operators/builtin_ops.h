@@ -41,6 +41,8 @@ extern const sg_operator_def sg_window_process_op;
  * With proc.process set (sg_session_process_op) the records are kept in list state. */
 typedef struct sg_session_config {
     sg_time gap;
+    sg_time lateness;     /* allowed lateness, >= 0 */
+    const char *late_tag; /* job-owned copy, or NULL */
     sg_aggregate_def agg;
     sg_window_process_def proc;
     void *udata;

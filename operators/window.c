@@ -6,6 +6,10 @@
  * of its (key, pane) in keyed state (namespace = the pane's end): one accumulator,
  * or one list of records, so a record costs one state operation however many
  * windows contain it. A window [s, e) is the union of the panes ending in (s, e].
+ * With slide > size windows have gaps between them: a record in a gap is in no
+ * window and is skipped, never late (Flink assigns it no window too, but counts it
+ * late when ts + lateness <= watermark; a record no window wants is not late data),
+ * and a window's panes are its own.
  *
  * Timers: a timer at t fires the window that ends at t + 1 on time and, with allowed
  * lateness L > 0, cleans up the window that ends at t + 1 - L (window ends are
@@ -43,11 +47,11 @@ static sg_time floor_to(sg_time ts, sg_time unit)
     return r < 0 ? ts - r - unit : ts - r;
 }
 
-/* Every window bound and timer computed for ts lies within 2 * size + lateness of
- * it: keep them in int64. */
+/* Every window bound and timer computed for ts lies within 2 * max(size, slide) +
+ * lateness of it: keep them in int64. */
 static bool fits(const sg_window_config *c, sg_time ts)
 {
-    sg_time margin = 2 * c->size + c->lateness;
+    sg_time margin = 2 * (c->size > c->slide ? c->size : c->slide) + c->lateness;
     return ts >= SG_TIME_MIN + margin && ts <= SG_TIME_MAX - margin;
 }
 
@@ -164,6 +168,10 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
         sg_ctx_reject(ctx, rec, "event time too close to the int64 limits for its windows");
         return SG_OK;
     }
+    /* With slide > size a record between two windows belongs to none: it is not
+     * assigned, and not late either. */
+    if (c->slide > c->size && floor_to(rec->ts, c->slide) + c->size <= rec->ts)
+        return SG_OK;
     sg_time first_end = floor_to(rec->ts - c->size, c->slide) + c->slide + c->size;
     if (first_end - 1 <= wm)
         return add_closed(ctx, c, w, rec, first_end, wm);

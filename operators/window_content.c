@@ -200,8 +200,11 @@ int sg__win_fire(sg_ctx *ctx, const sg_window_config *c, sg__win_self *w, sg_tim
 int sg__win_clear(sg_ctx *ctx, const sg_window_config *c, sg__win_self *w, sg_time end)
 {
     sg_time start = end - c->size;
+    /* Panes ending by start + slide are this window's alone; with slide > size the
+     * window's own panes end by start + size, and the gap after it has none. */
+    sg_time last = c->slide < c->size ? start + c->slide : end;
     int rc;
-    for (sg_time p = start + c->pane; p <= start + c->slide; p += c->pane)
+    for (sg_time p = start + c->pane; p <= last; p += c->pane)
         if ((rc = sg_state_clear(ctx, w->panes, p)) < 0)
             return rc;
     return sg_state_clear(ctx, w->direct, end);

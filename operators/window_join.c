@@ -1,7 +1,8 @@
 /* Keyed window join (Flink's a.join(b).where(..).equalTo(..).window(..)), tumbling
  * and sliding event-time windows.
  *
- * Panes: like operators/window.c, time is cut into panes of gcd(size, slide). Each
+ * Panes: like operators/window.c, time is cut into panes of gcd(size, slide) (with
+ * slide > size, records between windows are in none and are not stored). Each
  * record is appended once to its side's list of its (key, pane) (namespace = pane
  * end), however many windows contain it. A window [s, e) is the union of the panes
  * ending in (s, e]; when it fires, b's records of those panes are gathered, then each
@@ -44,7 +45,8 @@ static sg_time floor_to(sg_time ts, sg_time unit)
 /* Every window bound computed for ts lies within 2 * size of it: keep them in int64. */
 static bool fits(const sg_window_join_config *c, sg_time ts)
 {
-    return ts >= SG_TIME_MIN + 2 * c->size && ts <= SG_TIME_MAX - 2 * c->size;
+    sg_time margin = 2 * (c->size > c->slide ? c->size : c->slide);
+    return ts >= SG_TIME_MIN + margin && ts <= SG_TIME_MAX - margin;
 }
 
 static int wjoin_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
@@ -73,6 +75,8 @@ static int wjoin_process(sg_ctx *ctx, void *self, int port, const sg_record *rec
         return SG_OK;
     }
     sg_time last_end = floor_to(rec->ts, c->slide) + c->size;
+    if (last_end <= rec->ts) /* slide > size: between two windows, in none (not late) */
+        return SG_OK;
     if (last_end - 1 <= wm) {
         sg_ctx_count_late(ctx, 1);
         return SG_OK;

@@ -289,7 +289,9 @@ SG_API sg_stream *sg_stream_union(sg_stream *a, sg_stream *b);
  * firing per late record, each with everything the window holds. */
 typedef struct sg_window {
     sg_time size_ms;
-    sg_time slide_ms;            /* 0 or size_ms: tumbling */
+    sg_time slide_ms;            /* 0 or size_ms: tumbling. Above size_ms (Flink allows it):
+                                  * windows with gaps between them; a record in a gap
+                                  * belongs to no window and is skipped (not late) */
     const char *late_tag;        /* NULL: late records are dropped and counted; else they go to
                                   * this side output (sg_stream_side_output), as Flink's
                                   * sideOutputLateData */
@@ -329,7 +331,9 @@ typedef struct sg_window_process_def {
 #define SG_WINDOW_PROCESS_ABI_1 1u
 
 /* Keyed window aggregation; 'keyed' must come from sg_stream_key_by. win and agg
- * [in] are copied. Needs agg->merge for sliding windows and for allowed lateness. */
+ * [in] are copied. Needs agg->merge for allowed lateness, and for sliding windows
+ * unless slide is a multiple of size (then a window is one pane). Size and slide:
+ * positive, below 2^60 ms. */
 SG_API sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name,
                                              const sg_window *win, const sg_aggregate_def *agg,
                                              void *udata);
@@ -342,20 +346,64 @@ SG_API sg_stream *sg_stream_window_aggregate(sg_stream *keyed, const char *name,
 SG_API sg_stream *sg_stream_window_process(sg_stream *keyed, const char *name, const sg_window *win,
                                            const sg_window_process_def *def, void *udata);
 
-/* Keyed event-time session windows (Flink's merging rules): each record opens
- * [ts, ts + gap_ms); windows that overlap or touch merge, so a session is
- * [first ts, last ts + gap). It fires when the watermark reaches end - 1; the
- * aggregate's result gets (start, end) and needs merge. A session whose end - 1 the
- * watermark has passed takes no more records; a record that would only open or join
- * such sessions is late (dropped and counted); sessions have no allowed lateness.
- * agg is copied. */
+/* Keyed event-time session windows (Flink's EventTimeSessionWindows.withGap, with
+ * allowedLateness and sideOutputLateData). Each record opens [ts, ts + gap_ms);
+ * windows that overlap or touch merge, so a session is [first ts, last ts + gap). A
+ * session fires when the watermark reaches end - 1, and keeps its content until its
+ * cleanup time end - 1 + allowed_lateness_ms (with 0, the firing is the cleanup).
+ *
+ * Lateness, judged with sg_ctx_watermark as for sg_window (so the results are the same
+ * at every parallelism):
+ *   1. A session takes records until its cleanup time; past it, it absorbs nothing
+ *      more (even before the operator has cleaned it up).
+ *   2. A record merges with every session it overlaps or touches that still takes
+ *      records; it may bridge sessions, fired ones included.
+ *   3. If the merged session is past its cleanup time the record is late: dropped
+ *      and counted, or sent to late_tag (then not counted, as in Flink). With no
+ *      allowed lateness, this is the case for every session whose end - 1 the
+ *      watermark has passed.
+ *   4. If the merged session's end - 1 is at or behind the watermark it fires again
+ *      at once with its whole updated content (a late firing); otherwise it fires
+ *      when the watermark reaches its (new) end - 1.
+ * So a session's results are: one on-time firing with the records that reached it
+ * by then, then one late firing per record that joins it after (each with all its
+ * content), and an on-time firing again if a late record extends it past the
+ * watermark. Cost: a key's sessions are one state value; with allowed lateness a
+ * fired session stays in it until cleanup. */
+typedef struct sg_session_window {
+    uint32_t abi;                /* SG_SESSION_WINDOW_ABI_1; fields are only ever appended */
+    sg_time gap_ms;              /* > 0, below 2^60 */
+    sg_time allowed_lateness_ms; /* >= 0, below 2^60 */
+    const char *late_tag;        /* NULL: late records are dropped and counted; else they go
+                                  * to this side output (sg_stream_side_output); copied */
+} sg_session_window;
+#define SG_SESSION_WINDOW_ABI_1 1u
+
+/* Session windows with an incremental aggregate: its result gets (start, end) and it
+ * needs merge. 'keyed' must come from sg_stream_key_by. name, win and agg [in] are
+ * copied; udata is passed to agg's callbacks and must outlive the run. Errors
+ * (recorded in the job, NULL returned): win missing or with an old abi, a gap or
+ * lateness out of range (SG_EUSAGE), an aggregate without acc_size, add, merge or
+ * result. */
+SG_API sg_stream *sg_stream_session_window_aggregate(sg_stream *keyed, const char *name,
+                                                     const sg_session_window *win,
+                                                     const sg_aggregate_def *agg, void *udata);
+
+/* Session windows with a process-window function: the same sessions and lateness as
+ * sg_stream_session_window_aggregate; each session's records are kept in list state,
+ * the lists of sessions that merge are joined, and def->process gets the session's
+ * records in arrival order each time it fires. win and def [in] are copied. */
+SG_API sg_stream *sg_stream_session_window_process(sg_stream *keyed, const char *name,
+                                                   const sg_session_window *win,
+                                                   const sg_window_process_def *def, void *udata);
+
+/* sg_stream_session_window_aggregate with gap_ms, no allowed lateness and no late
+ * side output (late records dropped and counted). */
 SG_API sg_stream *sg_stream_session_aggregate(sg_stream *keyed, const char *name, sg_time gap_ms,
                                               const sg_aggregate_def *agg, void *udata);
 
-/* Session windows with a process-window function: the same sessions as
- * sg_stream_session_aggregate; each session's records are kept in list state, the
- * lists of sessions that merge are joined, and def->process gets the session's
- * records in arrival order when it fires. def is copied. */
+/* sg_stream_session_window_process with gap_ms, no allowed lateness and no late
+ * side output. */
 SG_API sg_stream *sg_stream_session_process(sg_stream *keyed, const char *name, sg_time gap_ms,
                                             const sg_window_process_def *def, void *udata);
 
@@ -424,7 +472,8 @@ typedef struct sg_join_def {
  * with both records in the window is joined once, with ts = the window's end - 1
  * (Flink's window.maxTimestamp()), when the watermark reaches end - 1; the window's
  * records are then dropped. A pair that shares several sliding windows is joined once
- * per window. No output for a window where one side has no record. Order within a
+ * per window; with slide > size, a record between windows joins nothing (and is not
+ * late). No output for a window where one side has no record. Order within a
  * window: a's records in pane order, then arrival order; for each, b's the same way.
  * A record is late when every window containing it has fired; one that finds only
  * some of them fired joins in the others only.

@@ -12,6 +12,7 @@
 #include <sangam/harness.h>
 
 #include "operators/builtin_ops.h"
+#include "tests/operators/backends.h"
 
 typedef struct fired {
     sg_time start, end;
@@ -71,7 +72,7 @@ static void test_every_size_records_of_a_key_fire_at_once(void **state)
     sg_count_window_config c = config(3);
     sg_harness *h;
     (void)state;
-    assert_int_equal(sg_harness_new(&sg_count_window_op, &c, &h), SG_OK);
+    assert_int_equal(backend_harness_new(&sg_count_window_op, &c, &h), SG_OK);
     push(h, "a", 50, 1);
     push(h, "b", 10, 100);
     push(h, "a", 20, 2);
@@ -114,9 +115,11 @@ static void test_count_windows_survive_snapshot_and_restore(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest both[] = {
         cmocka_unit_test(test_every_size_records_of_a_key_fire_at_once),
+    };
+    const struct CMUnitTest once[] = {
         cmocka_unit_test(test_count_windows_survive_snapshot_and_restore),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return BACKEND_RUN(both, once);
 }

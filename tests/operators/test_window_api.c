@@ -118,6 +118,40 @@ static void test_process_windows_need_a_function(void **state)
     EXPECT_OK(sg_stream_session_process(k, "s", 10, &process_def, NULL));
 }
 
+static void test_slide_above_size_is_accepted(void **state)
+{
+    sg_window one_pane = {.size_ms = 5, .slide_ms = 10}; /* a window is one pane */
+    sg_window panes = {.size_ms = 4, .slide_ms = 6};     /* panes of 2 */
+    sg_window huge = {.size_ms = 4, .slide_ms = SG_TIME_MAX / 4};
+    (void)state;
+    EXPECT_OK(sg_stream_window_aggregate(k, "w", &one_pane, &no_merge, NULL));
+    EXPECT_FAILS(sg_stream_window_aggregate(k, "w", &panes, &no_merge, NULL), SG_EINVAL, "merge");
+    EXPECT_OK(sg_stream_window_aggregate(k, "w", &panes, &with_merge, NULL));
+    EXPECT_OK(sg_stream_window_process(k, "w", &panes, &process_def, NULL));
+    EXPECT_FAILS(sg_stream_window_aggregate(k, "w", &huge, &with_merge, NULL), SG_EUSAGE,
+                 "below 2^60");
+}
+
+static void test_session_window_options_are_checked(void **state)
+{
+    sg_session_window ok = {
+        .abi = SG_SESSION_WINDOW_ABI_1, .gap_ms = 10, .allowed_lateness_ms = 5, .late_tag = "late"};
+    sg_session_window neg = {
+        .abi = SG_SESSION_WINDOW_ABI_1, .gap_ms = 10, .allowed_lateness_ms = -1};
+    sg_session_window no_abi = {.gap_ms = 10};
+    (void)state;
+    EXPECT_FAILS(sg_stream_session_window_aggregate(k, "s", &neg, &with_merge, NULL), SG_EUSAGE,
+                 "allowed lateness (-1 ms)");
+    EXPECT_FAILS(sg_stream_session_window_aggregate(k, "s", &no_abi, &with_merge, NULL), SG_EINVAL,
+                 "options");
+    EXPECT_FAILS(sg_stream_session_window_aggregate(k, "s", NULL, &with_merge, NULL), SG_EINVAL,
+                 "options");
+    EXPECT_FAILS(sg_stream_session_window_aggregate(k, "s", &ok, &no_merge, NULL), SG_EINVAL,
+                 "merge");
+    EXPECT_OK(sg_stream_session_window_aggregate(k, "s", &ok, &with_merge, NULL));
+    EXPECT_OK(sg_stream_session_window_process(k, "s", &ok, &process_def, NULL));
+}
+
 static void test_sliding_count_windows_are_checked(void **state)
 {
     (void)state;
@@ -138,6 +172,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_allowed_lateness_is_checked),
         cmocka_unit_test(test_process_windows_need_a_function),
+        cmocka_unit_test(test_slide_above_size_is_accepted),
+        cmocka_unit_test(test_session_window_options_are_checked),
         cmocka_unit_test(test_sliding_count_windows_are_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

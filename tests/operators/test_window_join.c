@@ -267,6 +267,32 @@ static void test_sliding_windows_with_slide_not_dividing_size(void **state)
  * through the operator's own list states (declaring a state by its name again gives
  * the same one), and emits the count. */
 
+static void test_slide_above_size_joins_within_windows_and_skips_gaps(void **state)
+{
+    /* Size 4, slide 6 (panes of 2): windows [0, 4), [6, 10); [4, 6) is a gap. */
+    sg_window_join_config c = config(4, 6);
+    sg_harness *h = start(state, &c);
+    push(h, 0, "k", 1, 1);
+    push(h, 1, "k", 3, 10);
+    push(h, 1, "k", 5, 20); /* gap: joins nothing, not late */
+    push(h, 0, "k", 4, 2);  /* gap */
+    push(h, 0, "k", 7, 3);
+    push(h, 1, "k", 9, 30);
+    watermark(h, 9);
+    assert_int_equal(sg_harness_count(h), 2);
+    expect(h, 0, "k", 3, 1, 10);
+    expect(h, 1, "k", 9, 3, 30);
+    push(h, 1, "k", 11, 40); /* gap, behind the watermark: still not late */
+    push(h, 1, "k", 2, 50);  /* [0, 4) has fired: late */
+    assert_int_equal(sg_harness_late(h), 1);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 2);
+    uint64_t n = 1;
+    assert_int_equal(sg_harness_state_entries(h, &n), SG_OK);
+    assert_int_equal(n, 0);
+    sg_harness_free(h);
+}
+
 typedef struct peek_self {
     char join[64]; /* the join's self: large enough, zeroed by the engine */
     sg_state_id side[2];
@@ -441,6 +467,7 @@ int main(void)
         BOTH(test_sliding_pair_is_joined_once_per_window_it_shares),
         BOTH(test_sliding_record_after_its_first_window_joins_the_later_ones),
         BOTH(test_sliding_windows_with_slide_not_dividing_size),
+        BOTH(test_slide_above_size_joins_within_windows_and_skips_gaps),
         BOTH(test_panes_are_dropped_by_the_last_window_that_needs_them),
         cmocka_unit_test(test_snapshot_mid_stream_then_restore_gives_the_same_output),
     };

@@ -17,6 +17,7 @@
 
 #include "engine/ctx.h"
 #include "operators/builtin_ops.h"
+#include "tests/operators/backends.h"
 
 static int sum_add(void *acc, const sg_record *rec, void *udata)
 {
@@ -99,7 +100,7 @@ static void test_late_records_fire_again_until_cleanup_then_are_late(void **stat
     sg_window_config c = config(10, 10, 5);
     sg_harness *h;
     (void)state;
-    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    assert_int_equal(backend_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
     push(h, "a", 3, 1);
     push(h, "a", 7, 2);
     wm(h, 9);
@@ -131,7 +132,7 @@ static void test_records_past_cleanup_go_to_the_late_side_output(void **state)
     sg_harness *h;
     (void)state;
     c.late_tag = "late";
-    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    assert_int_equal(backend_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
     push(h, "a", 3, 1);
     wm(h, 12);
     push(h, "a", 4, 2); /* lateable: a late firing, not the side output */
@@ -155,7 +156,7 @@ static void test_a_late_record_into_an_empty_fired_window_fires_it(void **state)
     sg_window_config c = config(10, 10, 5);
     sg_harness *h;
     (void)state;
-    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    assert_int_equal(backend_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
     wm(h, 11);
     push(h, "a", 2, 5);
     assert_int_equal(sg_harness_count(h), 1);
@@ -177,7 +178,7 @@ static void test_sliding_late_record_refires_fired_windows_and_joins_open_ones(v
     sg_window_config c = config(10, 5, 5);
     sg_harness *h;
     (void)state;
-    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    assert_int_equal(backend_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
     push(h, "k", 1, 1);
     push(h, "k", 6, 10);
     wm(h, 12);
@@ -208,7 +209,7 @@ static void test_a_record_late_for_two_windows_fires_both_latest_first(void **st
     sg_window_config c = config(10, 5, 10);
     sg_harness *h;
     (void)state;
-    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    assert_int_equal(backend_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
     push(h, "k", 6, 1);
     wm(h, 14);
     assert_int_equal(sg_harness_count(h), 2);
@@ -235,7 +236,7 @@ static void test_sliding_record_with_one_window_gone_reaches_only_the_other(void
     sg_window_config c = config(10, 5, 3);
     sg_harness *h;
     (void)state;
-    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    assert_int_equal(backend_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
     push(h, "k", 6, 1);
     wm(h, 13);
     assert_int_equal(sg_harness_count(h), 1);
@@ -332,7 +333,7 @@ test_a_record_ahead_of_the_operator_watermark_fires_after_the_on_time_firing(voi
     sg__inst_close(&d.inst);
 
     sg_harness *h;
-    assert_int_equal(sg_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
+    assert_int_equal(backend_harness_new(&sg_window_aggregate_op, &c, &h), SG_OK);
     push(h, "a", 3, 1);
     wm(h, 9);
     push(h, "a", 4, 2);
@@ -447,18 +448,22 @@ static void test_snapshot_restore_gives_the_same_late_firings_sliding(void **sta
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
+    const struct CMUnitTest both[] = {
         cmocka_unit_test(test_late_records_fire_again_until_cleanup_then_are_late),
         cmocka_unit_test(test_records_past_cleanup_go_to_the_late_side_output),
         cmocka_unit_test(test_a_late_record_into_an_empty_fired_window_fires_it),
         cmocka_unit_test(test_sliding_late_record_refires_fired_windows_and_joins_open_ones),
         cmocka_unit_test(test_a_record_late_for_two_windows_fires_both_latest_first),
         cmocka_unit_test(test_sliding_record_with_one_window_gone_reaches_only_the_other),
+        /* Drives the instance directly (heap state), then repeats it in a harness on
+         * the group's backend. */
         cmocka_unit_test(
             test_a_record_ahead_of_the_operator_watermark_fires_after_the_on_time_firing),
-        cmocka_unit_test(test_sliding_pending_record_skips_the_on_time_firing_only),
+    };
+    const struct CMUnitTest once[] = {
+        cmocka_unit_test(test_sliding_pending_record_skips_the_on_time_firing_only), /* heap */
         cmocka_unit_test(test_snapshot_restore_gives_the_same_late_firings_tumbling),
         cmocka_unit_test(test_snapshot_restore_gives_the_same_late_firings_sliding),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return BACKEND_RUN(both, once);
 }
