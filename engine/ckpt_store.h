@@ -110,4 +110,28 @@ int sg__ckpt_retain(const char *root, int retain, char *err, size_t errlen);
  * touching the checkpoint itself (RocksDB never rewrites an existing file). */
 int sg__ckpt_link_tree(const char *src, const char *dst, char *err, size_t errlen);
 
+/* ---- Additions (wip-ckstore): used by `sangam checkpoints`, usable by restore ---- */
+
+/* Reads and checks _metadata alone (its magic, version, own checksum, encoding),
+ * without hashing the other files: the identity of a checkpoint whose data may be
+ * damaged. Same codes and messages as sg__ckpt_verify. */
+int sg__ckpt_read_meta(const char *dir, sg__ckpt_meta *meta, char *err, size_t errlen);
+
+/* One checkpoint or savepoint directory found under a root. */
+typedef struct sg__ckpt_entry {
+    sg__ckpt_kind kind;
+    uint64_t id;
+    bool complete; /* it has a _metadata file (verified or not) */
+} sg__ckpt_entry;
+
+/* Every chk-<id> and sp-<id> directory under root (canonical names only: the id
+ * printed as %06llu; other entries are ignored), checkpoints first, each kind by
+ * ascending id. *entries is sg_malloc'd; *n may be 0. SG_ENOENT / SG_EIO with one
+ * line in err when root cannot be read. */
+int sg__ckpt_scan(const char *root, sg__ckpt_entry **entries, size_t *n, char *err, size_t errlen);
+
+/* Like sg__ckpt_link_tree but always copies (every file fsync'd): a self-contained
+ * savepoint shares no inode with a live state directory. */
+int sg__ckpt_copy_tree(const char *src, const char *dst, char *err, size_t errlen);
+
 #endif
