@@ -88,8 +88,8 @@ int sg__ckpt_coord_init(sg__ckpt_coord *c, const sg__run_config *cfg, const sg__
     c->next_id = first_id + 1;
     c->last_end_ms = c->started_ms = sg__now_ms();
     /* Test-only (docs/checkpoints.md): the process dies with _exit(137) right after
-     * this checkpoint's metadata is written, before any sink commits it: a kill -9
-     * between pre-commit and commit. */
+     * the metadata of the N-th checkpoint this run completes is written, before any
+     * sink commits it: a kill -9 between pre-commit and commit. */
     const char *stop = getenv("SANGAM_TEST_STOP_AFTER_CHECKPOINT");
     if (stop && *stop)
         c->stop_after = strtoull(stop, NULL, 10);
@@ -175,7 +175,7 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
     sg__ckpt_meta_free(&m);
     if (rc < 0)
         return rc;
-    if (c->stop_after == id)
+    if (c->stop_after && c->stop_after == c->stats.completed + 1)
         _exit(137);
     for (int i = 0; i < c->n_subtasks; i++) {
         bytes += atomic_load_explicit(&c->subtasks[i]->ack_bytes, memory_order_relaxed);
@@ -258,7 +258,8 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, char *err, size_t errlen)
 
 /* ---- Restore ------------------------------------------------------------------------ */
 
-/* The fingerprint without parallelism: what is left when only parallelism changed. */
+/* The fingerprint without parallelism, and without the chaining that parallelism
+ * decides: the node names in order, what is left when only parallelism changed. */
 static void strip_parallelism(const char *fp, char *out, size_t len)
 {
     size_t o = 0;
@@ -268,7 +269,7 @@ static void strip_parallelism(const char *fp, char *out, size_t len)
                 p++;
             continue;
         }
-        out[o++] = *p;
+        out[o++] = *p == ';' ? ',' : *p;
     }
     out[o] = '\0';
 }
@@ -308,11 +309,11 @@ int sg__ckpt_find_restore(const sg__run_config *cfg, const char *fingerprint, ch
                      "checkpoint %s was taken with a different job graph: it has %s, this run "
                      "has %s",
                      base, m.fingerprint ? m.fingerprint : "none", fingerprint);
-        rc = SG_EUSAGE;
+        rc = SG_EINVAL;
     } else if (m.max_parallelism != SG__MAX_PARALLELISM) {
         snprintf(err, errlen, "checkpoint %s has max parallelism %d, this engine %d", base,
                  m.max_parallelism, SG__MAX_PARALLELISM);
-        rc = SG_EUSAGE;
+        rc = SG_EINVAL;
     }
     sg__ckpt_meta_free(&m);
     return rc;

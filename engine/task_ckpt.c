@@ -216,6 +216,13 @@ static int open_restored(sg__subtask *t, const char *dir)
     sg_free(data);
     if (rc < 0)
         return rc;
+    /* Every input had reached the input watermark; until an input re-sends its own
+     * (resend_watermark upstream), it stands there. Left at SG_TIME_MIN, it would count
+     * as behind (an input rejoining from idleness) and not hold the minimum back. */
+    for (int i = 0; i < t->n_inputs; i++) {
+        t->inputs[i].wm = t->in_wm;
+        atomic_store_explicit(&t->inputs[i].pub_wm, t->in_wm, memory_order_relaxed);
+    }
     /* Ids after the restored one are new; a sink's open finished committing up to it. */
     t->ckpt_last = t->precommitted = t->committed = id;
     atomic_store_explicit(&t->acked, id, memory_order_relaxed);
