@@ -96,8 +96,9 @@ int sg__ckpt_list(const char *root, sg__ckpt_kind kind, uint64_t **ids, size_t *
 int sg__ckpt_find_latest(const char *root, FILE *log, uint64_t *id, sg__ckpt_meta *meta, char *err,
                          size_t errlen);
 
-/* The highest checkpoint id present under root, complete or not (0 if none): a new
- * run continues numbering after it so it never overwrites a retained checkpoint. */
+/* The highest checkpoint id present under root, complete or not (0 if none; savepoint
+ * ids count too): a new run continues numbering after it so it never overwrites a
+ * retained checkpoint (or a savepoint, if savepoints share the sequence). */
 uint64_t sg__ckpt_last_id(const char *root);
 
 /* Keeps the newest 'retain' complete checkpoints and removes older ones and any

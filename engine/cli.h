@@ -4,5 +4,7 @@
 
 /* Runs the command; returns the process exit code (0, 1 failure, 2 usage). */
 int sg__cli_main(int argc, char **argv);
+/* `sangam checkpoints DIR` (cmd_checkpoints.c); argv[0] is "checkpoints". */
+int sg__cmd_checkpoints(int argc, char **argv);
 
 #endif

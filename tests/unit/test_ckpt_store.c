@@ -90,8 +90,10 @@ static char *dupstr(const char *s)
 }
 
 /* A checkpoint as the runtime makes one: a .snap per subtask and a nested RocksDB-like
- * directory, completed with two operators' sizes. Its directory goes to dir. */
-static void make_ckpt(const char *root, sg__ckpt_kind kind, uint64_t id, char *dir, size_t len)
+ * directory, completed with two operators' sizes at time_ms (0: now). Its directory
+ * goes to dir. */
+static void make_ckpt_at(const char *root, sg__ckpt_kind kind, uint64_t id, int64_t time_ms,
+                         char *dir, size_t len)
 {
     char err[512], sub[512];
     sg__ckpt_meta m = {0};
@@ -110,6 +112,7 @@ static void make_ckpt(const char *root, sg__ckpt_kind kind, uint64_t id, char *d
         sg__ckpt_write_file(dir, "t1-s0-i0/sub/CURRENT", "MANIFEST-000005\n", 16, err, sizeof(err)),
         SG_OK);
     m.id = id;
+    m.time_ms = time_ms;
     m.kind = kind;
     m.job = dupstr("trending_words.so");
     m.fingerprint = dupstr("t0:source/p1 t1:count/p1");
@@ -121,6 +124,11 @@ static void make_ckpt(const char *root, sg__ckpt_kind kind, uint64_t id, char *d
     assert_int_equal(sg__ckpt_complete(dir, &m, err, sizeof(err)), SG_OK);
     assert_int_equal(m.n_files, 4);
     sg__ckpt_meta_free(&m);
+}
+
+static void make_ckpt(const char *root, sg__ckpt_kind kind, uint64_t id, char *dir, size_t len)
+{
+    make_ckpt_at(root, kind, id, 0, dir, len);
 }
 
 static int verify(const char *dir, char *err, size_t len)
@@ -584,8 +592,23 @@ static void test_a_full_tmpfs_fails_cleanly(void **state)
     umount(mnt);
 }
 
-int main(void)
+/* `test_ckpt_store --make-sample ROOT`: complete checkpoints chk-000001..3 and
+ * savepoint sp-000001 at fixed times, and an incomplete chk-000004, for
+ * tests/integration/test_checkpoints_cmd.sh (which damages some of them itself). */
+static int make_sample(const char *root)
 {
+    char dir[512], err[512];
+    for (uint64_t i = 1; i <= 3; i++)
+        make_ckpt_at(root, SG__CKPT_CHECKPOINT, i, 1700000000000LL + (int64_t)i * 1001, dir,
+                     sizeof(dir));
+    make_ckpt_at(root, SG__CKPT_SAVEPOINT, 1, 1700000100000LL, dir, sizeof(dir));
+    return sg__ckpt_begin(root, SG__CKPT_CHECKPOINT, 4, err, sizeof(err)) == SG_OK ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && strcmp(argv[1], "--make-sample") == 0)
+        return make_sample(argv[2]);
     sg_set_allocator(cmocka_alloc, NULL);
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
     const struct CMUnitTest tests[] = {
