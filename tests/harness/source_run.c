@@ -1,4 +1,5 @@
 /* A source instance run on the caller's thread (source_run.h). */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,16 +47,27 @@ static int show_row(sg_ctx *ctx, const sg_row *row, void *udata)
     return r->oom ? SG_ENOMEM : SG_OK;
 }
 
-/* Records a record source emits. */
+/* Appends b in hex: record sources emit binary keys and values. */
+static void append_hex(sg__srun *r, sg_bytes b)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < b.len; i++) {
+        unsigned char c = ((const unsigned char *)b.data)[i];
+        char two[2] = {digits[c >> 4], digits[c & 15]};
+        append(r, two, 2);
+    }
+}
+
+/* Records a record source emits, key and value in hex. */
 static int show_record(void *ud, const sg_record *rec)
 {
     sg__srun *r = ud;
     char head[32];
     int n = snprintf(head, sizeof(head), "%lld\t", (long long)rec->ts);
     append(r, head, (size_t)n);
-    append(r, rec->key.data, rec->key.len);
+    append_hex(r, rec->key);
     append(r, "\t", 1);
-    append(r, rec->value.data, rec->value.len);
+    append_hex(r, rec->value);
     append(r, "\n", 1);
     return r->oom ? SG_ENOMEM : SG_OK;
 }
@@ -164,4 +176,77 @@ void sg__srun_free(sg__srun *r)
     sg__inst_close(&r->dec);
     sg_free(r->out);
     sg_free(r);
+}
+
+/* Appends r's output to *acc (grown with sg_realloc). */
+static int take_output(const sg__srun *r, char **acc, size_t *len)
+{
+    const char *out = sg__srun_output(r);
+    size_t n = strlen(out);
+    char *b = sg_realloc(*acc, *len + n + 1);
+    if (!b)
+        return SG_ENOMEM;
+    memcpy(b + *len, out, n + 1);
+    *acc = b;
+    *len += n;
+    return SG_OK;
+}
+
+/* Opens an instance (from snap, if any), polls once with budget k (SIZE_MAX: to
+ * the end; 0: not at all),
+ * appends its output to *acc and its bad records to *bad; *snap_out, if not NULL,
+ * receives a snapshot taken after that poll unless the source ended. */
+static int leg(const sg_source_def *def, const char *uri, int subtask, int parallelism,
+               const sg_bytes *snap, size_t k, sg_bytes *snap_out, char **acc, size_t *len,
+               uint64_t *bad, char *msg, size_t cap)
+{
+    sg__srun *r = NULL;
+    int rc =
+        sg__srun_new(def, uri, subtask, parallelism, SG_CHECKPOINT_EXACTLY_ONCE, snap, NULL, &r);
+    if (rc >= 0)
+        rc = k == SIZE_MAX ? sg__srun_drain(r) : k ? sg__srun_poll(r, k) : SG_OK;
+    if (rc == SG_OK && snap_out)
+        rc = sg__srun_snapshot(r, snap_out);
+    if (rc >= 0)
+        rc = take_output(r, acc, len);
+    if (r)
+        *bad += sg__srun_bad(r);
+    if (rc < 0)
+        snprintf(msg, cap, "%s", r && sg__srun_errmsg(r)[0] ? sg__srun_errmsg(r) : sg_strerror(rc));
+    sg__srun_free(r);
+    return rc;
+}
+
+int sg__srun_check_split(const sg_source_def *def, const char *uri, int subtask, int parallelism,
+                         size_t k, char *msg, size_t cap)
+{
+    char *want = NULL, *got = NULL;
+    size_t want_len = 0, got_len = 0;
+    uint64_t want_bad = 0, got_bad = 0;
+    sg_bytes snap = {0};
+    msg[0] = '\0';
+    int rc = leg(def, uri, subtask, parallelism, NULL, SIZE_MAX, NULL, &want, &want_len, &want_bad,
+                 msg, cap);
+    if (rc >= 0)
+        rc =
+            leg(def, uri, subtask, parallelism, NULL, k, &snap, &got, &got_len, &got_bad, msg, cap);
+    if (rc >= 0 && snap.data) /* the source had not ended: resume from the snapshot */
+        rc = leg(def, uri, subtask, parallelism, &snap, SIZE_MAX, NULL, &got, &got_len, &got_bad,
+                 msg, cap);
+    if (rc >= 0 && (got_len != want_len || (want_len && memcmp(got, want, want_len) != 0) ||
+                    got_bad != want_bad)) {
+        size_t i = 0;
+        while (i < got_len && i < want_len && got[i] == want[i])
+            i++;
+        snprintf(msg, cap,
+                 "%s split after %zu: output differs at byte %zu of %zu (got \"%.40s\", want "
+                 "\"%.40s\"), bad records %llu vs %llu",
+                 uri, k, i, want_len, got ? got + i : "", want ? want + i : "",
+                 (unsigned long long)got_bad, (unsigned long long)want_bad);
+        rc = SG_EINVAL;
+    }
+    sg_free(want);
+    sg_free(got);
+    sg_free((void *)(uintptr_t)snap.data);
+    return rc < 0 ? rc : SG_OK;
 }

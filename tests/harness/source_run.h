@@ -5,7 +5,8 @@
  *
  * The output is text, one line per record: "L<line>\t<raw line>" for each row a line
  * source delivers to its decoder (the decoder accepts every row), or
- * "<ts>\t<key>\t<value>" for each record a record source emits. Malformed lines go
+ * "<ts>\t<key>\t<value>" (key and value in hex) for each record a record source
+ * emits. Malformed lines go
  * to the reject log given (their FILE:LINE is in its dead-letter file). */
 #ifndef SG_TESTS_SOURCE_RUN_H
 #define SG_TESTS_SOURCE_RUN_H
@@ -35,5 +36,13 @@ const char *sg__srun_output(const sg__srun *r);
 uint64_t sg__srun_bad(const sg__srun *r);
 const char *sg__srun_errmsg(const sg__srun *r);
 void sg__srun_free(sg__srun *r);
+
+/* The resume check: runs def on uri (as subtask of parallelism, in exactly-once
+ * mode) without a break, then again with one poll of budget k, a snapshot, a fresh
+ * instance opened from it, and polls to the end. SG_OK when both deliver the same
+ * output and bad-record count; SG_EINVAL with msg (cap bytes) saying where they
+ * differ; another error (and msg) when the source fails. */
+int sg__srun_check_split(const sg_source_def *def, const char *uri, int subtask, int parallelism,
+                         size_t k, char *msg, size_t cap);
 
 #endif
