@@ -57,6 +57,19 @@ checks=$((checks + 1))
 grep -Eq "restored from checkpoint ([2-9]|[1-9][0-9]+)\$" "$TMP/stderr" ||
     fail "the second restore continues the numbering (ids up to $last): $(cat "$TMP/stderr")"
 
+# A generator source replays its sequence from the checkpoint: gen:posts the same.
+G=(--input 'gen:posts?count=150000')
+expect_exit 0 "generated reference" -- "$SANGAM" run --quiet --parallelism 2 --workers 2 "$JOB" \
+    "${G[@]}" --output "file:$TMP/gref.csv"
+SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 "gen:posts killed" -- "$SANGAM" run \
+    --parallelism 2 --workers 2 --checkpoint-dir "$TMP/ckg" --checkpoint-interval-ms 20 "$JOB" \
+    "${G[@]}" --output "file:$TMP/gout.csv"
+expect_exit 0 "gen:posts restored" -- "$SANGAM" run --parallelism 2 --workers 2 \
+    --checkpoint-dir "$TMP/ckg" --checkpoint-interval-ms 20 --restore latest "$JOB" "${G[@]}" \
+    --output "file:$TMP/gout.csv" &&
+    expect_same_file "$TMP/gout.csv" "$TMP/gref.csv" "gen:posts output after a kill"
+expect_stderr "restored from checkpoint 1\$" "gen:posts restored from checkpoint 1"
+
 # A checkpoint of another plan is refused, in one line, before anything runs.
 expect_exit 1 "different parallelism" -- "$SANGAM" run --quiet --parallelism 1 \
     --checkpoint-dir "$TMP/ck1" --restore latest "$JOB" --input "file:$IN" \
