@@ -30,6 +30,7 @@ void sg__batch_reset(sg__batch *b)
 {
     b->kind = SG__BATCH_DATA;
     b->wm = SG_TIME_MIN;
+    b->ckpt_id = 0;
     b->n = 0;
     b->used = 0;
 }

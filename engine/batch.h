@@ -1,6 +1,6 @@
 /* Batches: the unit that travels between subtasks. A batch holds up to SG__BATCH_RECS
  * records whose key and value bytes live in the batch's own arena, or one control
- * message (a watermark, the end of input). Batches are recycled through their
+ * message (a watermark, the end of input, a checkpoint barrier). Batches are recycled through their
  * channel's return ring, so the steady state allocates nothing. */
 #ifndef SG_ENGINE_BATCH_H
 #define SG_ENGINE_BATCH_H
@@ -18,6 +18,8 @@ typedef enum sg__batch_kind {
     SG__BATCH_END,       /* end of input on this channel */
     SG__BATCH_IDLE,      /* the producer has nothing for now: leave it out of the minimum */
     SG__BATCH_ACTIVE,    /* the producer has records again */
+    SG__BATCH_BARRIER,   /* checkpoint barrier ckpt_id: everything before it is in the
+                          * checkpoint, everything after it is not (ckpt.h) */
 } sg__batch_kind;
 
 typedef struct sg__brec {
@@ -31,6 +33,7 @@ typedef struct sg__brec {
 typedef struct sg__batch {
     sg__batch_kind kind;
     sg_time wm;
+    uint64_t ckpt_id; /* SG__BATCH_BARRIER */
     uint32_t n;
     size_t used, arena_cap;
     char *arena;

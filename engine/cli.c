@@ -44,6 +44,8 @@ typedef struct engine_opts {
     const char *state_dir, *dead_letter, *backend;
     bool no_progress, quiet, show_plan;
     int64_t explain_time_ms, idle_timeout_ms;
+    const char *ckpt_dir, *ckpt_mode, *restore;
+    int64_t ckpt_interval_ms, ckpt_timeout_ms, min_pause_ms, retain;
 } engine_opts;
 
 static int load_job(const char *path, sg_job_main_fn *fn, void **handle)
@@ -75,6 +77,9 @@ static int load_job(const char *path, sg_job_main_fn *fn, void **handle)
 
 static void print_summary(const sg__run_stats *st)
 {
+    if (st->ckpt.restored_from)
+        fprintf(stderr, "sangam: restored from checkpoint %llu\n",
+                (unsigned long long)st->ckpt.restored_from);
     double rate = st->wall_s > 0 ? (double)st->read / st->wall_s : 0;
     fprintf(stderr,
             "sangam: done\n"
@@ -88,11 +93,30 @@ static void print_summary(const sg__run_stats *st)
             st->wall_s, (unsigned long long)st->read, (unsigned long long)st->bad,
             (unsigned long long)st->late, (unsigned long long)st->written, rate,
             (double)st->peak_rss_kb / 1024.0);
+    if (st->guarantees[0])
+        fprintf(stderr,
+                "  checkpoints           %llu completed, %llu aborted; last %.0f ms "
+                "(synchronous part %.1f ms), %.1f MiB\n"
+                "  output guarantee      %s\n",
+                (unsigned long long)st->ckpt.completed, (unsigned long long)st->ckpt.aborted,
+                st->ckpt.last_ms, st->ckpt.last_sync_ms,
+                (double)st->ckpt.last_bytes / (1024.0 * 1024.0), st->guarantees);
+}
+
+/* The job file's base name without ".so", for checkpoint metadata. */
+static void job_base_name(const char *path, char *out, size_t len)
+{
+    const char *b = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    snprintf(out, len, "%s", b);
+    size_t n = strlen(out);
+    if (n > 3 && strcmp(out + n - 3, ".so") == 0)
+        out[n - 3] = '\0';
 }
 
 static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, char **argv)
 {
-    char err[1024];
+    char err[1024], job_name[256];
+    job_base_name(argv[0], job_name, sizeof(job_name));
     sg_job *job = sg__job_new((int)eo->parallelism, (int)eo->workers);
     if (!job) {
         fprintf(stderr, "sangam: out of memory\n");
@@ -123,6 +147,16 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
         .idle_timeout_ms = eo->idle_timeout_ms,
         .show_plan = eo->show_plan,
         .explain_ms = eo->explain_time_ms > INT32_MAX ? INT32_MAX : (int)eo->explain_time_ms,
+        .ckpt_dir = eo->ckpt_dir,
+        .ckpt_interval_ms = eo->ckpt_interval_ms,
+        .ckpt_timeout_ms = eo->ckpt_timeout_ms,
+        .ckpt_min_pause_ms = eo->min_pause_ms,
+        .ckpt_retain = (int)eo->retain,
+        .ckpt_mode = strcmp(eo->ckpt_mode, "at-least-once") == 0 ? SG_CHECKPOINT_AT_LEAST_ONCE
+                                                                 : SG_CHECKPOINT_EXACTLY_ONCE,
+        .restore = eo->restore,
+        .job_name = job_name,
+        .quiet = eo->quiet,
     };
     sg__run_stats st;
     signal(SIGINT, on_signal);
@@ -138,6 +172,34 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
     return 0;
 }
 
+/* Checkpoint options: consistent, defaults filled in; a usage error is one line. */
+static int check_checkpoint_opts(engine_opts *eo)
+{
+    const char *bad = NULL;
+    if (strcmp(eo->ckpt_mode, "exactly-once") != 0 && strcmp(eo->ckpt_mode, "at-least-once") != 0)
+        bad = "--checkpoint-mode must be exactly-once or at-least-once";
+    else if (eo->ckpt_interval_ms > 0 && !eo->ckpt_dir)
+        bad = "--checkpoint-interval-ms needs --checkpoint-dir";
+    else if (eo->restore && strcmp(eo->restore, "latest") == 0 && !eo->ckpt_dir)
+        bad = "--restore latest needs --checkpoint-dir";
+    else if (eo->restore && !*eo->restore)
+        bad = "--restore needs 'latest' or a checkpoint directory";
+    else if (eo->ckpt_dir && !*eo->ckpt_dir)
+        bad = "--checkpoint-dir must not be empty";
+    else if (eo->ckpt_dir && strcmp(eo->backend, "heap") == 0)
+        bad = "--checkpoint-dir needs --state-backend rocksdb (heap state cannot be "
+              "checkpointed yet)";
+    else if (eo->retain > 1000000)
+        bad = "--retain must be at most 1000000";
+    if (bad) {
+        fprintf(stderr, "sangam run: %s\n", bad);
+        return EXIT_USAGE;
+    }
+    if (eo->ckpt_interval_ms < 0)
+        eo->ckpt_interval_ms = eo->ckpt_dir ? 1000 : 0;
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -147,6 +209,10 @@ static int cmd_run(int argc, char **argv)
         .cache_entries = 1 << 20,
         .report_bad = 5,
         .backend = "rocksdb",
+        .ckpt_interval_ms = -1, /* 1000 with a directory, else off */
+        .ckpt_timeout_ms = 60000,
+        .retain = 3,
+        .ckpt_mode = "exactly-once",
     };
     sg_option opts[] = {
         {"parallelism", SG_OPT_I64, &eo.parallelism, "default parallelism of operators", false, 1},
@@ -170,6 +236,18 @@ static int cmd_run(int argc, char **argv)
          "and late records (0: off)",
          false, 0},
         {"quiet", SG_OPT_FLAG, &eo.quiet, "no progress line and no summary", false, 0},
+        {"checkpoint-dir", SG_OPT_STR, &eo.ckpt_dir,
+         "take checkpoints into this directory (docs/checkpoints.md)", false, 0},
+        {"checkpoint-interval-ms", SG_OPT_I64, &eo.ckpt_interval_ms,
+         "time between checkpoints; 0: none (default 1000 with --checkpoint-dir)", false, 0},
+        {"checkpoint-timeout-ms", SG_OPT_I64, &eo.ckpt_timeout_ms,
+         "abort a checkpoint not complete after this long (default 60000)", false, 1},
+        {"min-pause-ms", SG_OPT_I64, &eo.min_pause_ms,
+         "least time between the end of a checkpoint and the next", false, 0},
+        {"retain", SG_OPT_I64, &eo.retain, "completed checkpoints kept (default 3)", false, 1},
+        {"checkpoint-mode", SG_OPT_STR, &eo.ckpt_mode, "exactly-once or at-least-once", false, 0},
+        {"restore", SG_OPT_STR, &eo.restore,
+         "resume from 'latest' (in --checkpoint-dir) or a checkpoint directory", false, 0},
     };
     char err[400];
     int job_at = 0;
@@ -199,6 +277,8 @@ static int cmd_run(int argc, char **argv)
                 eo.backend);
         return EXIT_USAGE;
     }
+    if ((rc = check_checkpoint_opts(&eo)) != 0)
+        return rc;
     if (job_at >= argc) {
         fprintf(stderr, "sangam run: no job file given (sangam run [OPTIONS] JOB.so ...)\n");
         return EXIT_USAGE;

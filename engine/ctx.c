@@ -101,6 +101,8 @@ int sg__inst_snapshot(sg_ctx *c, sg_snap_writer *w)
         rc = c->op->snapshot(c, c->self, &own);
     else if (c->kind == SG__INST_SOURCE && c->src->snapshot)
         rc = c->src->snapshot(c, c->self, &own);
+    else if (c->kind == SG__INST_SINK && c->sink->abi >= SG_SINK_ABI_2 && c->sink->snapshot)
+        rc = c->sink->snapshot(c, c->self, &own);
     sg__scratch_reset(&c->scratch);
     if (rc >= 0) {
         sg_bytes b = sg__snap_writer_bytes(&own);

@@ -141,8 +141,8 @@ void sg__inst_init(sg_ctx *c);
  * NULL on a fresh start, else what sg__inst_snapshot wrote for this instance (its
  * keyed state is reopened from c->state_dir). */
 int sg__inst_open(sg_ctx *c, const sg_bytes *snapshot);
-/* Writes the instance's snapshot: its timers, then the operator's own snapshot (one
- * bytes value). Flushes its keyed state to the backend first. */
+/* Writes the instance's snapshot: its timers, then the operator's, source's or sink's
+ * own snapshot (one bytes value). Flushes its keyed state to the backend first. */
 int sg__inst_snapshot(sg_ctx *c, sg_snap_writer *w);
 /* One record into the instance. */
 int sg__inst_process(sg_ctx *c, int port, const sg_record *rec);

@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "engine/builtin.h"
+#include "engine/ckpt.h"
+#include "engine/ckpt_store.h"
 #include "engine/fsutil.h"
 #include "engine/plan.h"
 #include "engine/reject.h"
@@ -31,6 +33,9 @@ typedef struct runtime {
     char *state_root; /* this run's state directory, removed at the end */
     sg__sched sched;
     bool sched_ready;
+    sg__ckpt_coord coord;
+    bool ckpt_on;      /* the coordinator runs */
+    char *restore_dir; /* the checkpoint restored from, or NULL */
 } runtime;
 
 static double now_s(void)
@@ -277,6 +282,8 @@ nomem:
 
 static void destroy(runtime *rt)
 {
+    if (rt->ckpt_on)
+        sg__ckpt_coord_free(&rt->coord); /* reaches into the subtasks */
     for (int i = 0; i < rt->n_subtasks; i++) {
         sg__subtask *t = rt->subtasks[i];
         sg__subtask_close(t);
@@ -299,6 +306,7 @@ static void destroy(runtime *rt)
     sg_free(rt->first_subtask);
     if (rt->sched_ready)
         sg__sched_destroy(&rt->sched);
+    sg_free(rt->restore_dir);
     sg__plan_free(&rt->plan);
     if (rt->state_root) {
         sg__remove_tree(rt->state_root);
@@ -428,6 +436,58 @@ static void explain_time(runtime *rt, double start)
     }
 }
 
+/* ---- Checkpoints ------------------------------------------------------------------ */
+
+/* Finds what to restore (--restore) and starts the coordinator (--checkpoint-dir). */
+static int setup_checkpoints(runtime *rt, sg__run_stats *stats, char *err, size_t errlen)
+{
+    const sg__run_config *cfg = rt->cfg;
+    uint64_t restored = 0;
+    int rc;
+    rt->ckpt_on = cfg->ckpt_dir && cfg->ckpt_interval_ms > 0;
+    sg_checkpoint_mode mode = cfg->ckpt_mode == SG_CHECKPOINT_AT_LEAST_ONCE
+                                  ? SG_CHECKPOINT_AT_LEAST_ONCE
+                                  : SG_CHECKPOINT_EXACTLY_ONCE;
+    if (cfg->restore) {
+        char dir[PATH_MAX];
+        char *fp = sg__ckpt_fingerprint(&rt->plan);
+        if (!fp) {
+            snprintf(err, errlen, "out of memory");
+            return SG_ENOMEM;
+        }
+        rc = sg__ckpt_find_restore(cfg, fp, dir, sizeof(dir), &restored, err, errlen);
+        sg_free(fp);
+        if (rc == SG_NOTFOUND) {
+            if (!cfg->quiet)
+                fprintf(stderr,
+                        "sangam: no complete checkpoint in %s: starting from the beginning\n",
+                        cfg->ckpt_dir);
+            restored = 0;
+        } else if (rc < 0) {
+            return rc;
+        } else if (!(rt->restore_dir = sg_strdup(dir))) {
+            snprintf(err, errlen, "out of memory");
+            return SG_ENOMEM;
+        } else if (!cfg->quiet) {
+            fprintf(stderr, "sangam: restoring from %s\n", dir);
+        }
+        stats->ckpt.restored_from = restored;
+    }
+    if (!rt->ckpt_on)
+        return SG_OK;
+    sg__ckpt_guarantees(&rt->plan, mode, stats->guarantees, sizeof(stats->guarantees));
+    if (!cfg->quiet)
+        fprintf(stderr, "sangam: checkpoints every %lld ms in %s (%s); %s\n",
+                (long long)cfg->ckpt_interval_ms, cfg->ckpt_dir,
+                mode == SG_CHECKPOINT_EXACTLY_ONCE ? "exactly-once" : "at-least-once",
+                stats->guarantees);
+    uint64_t first = sg__ckpt_last_id(cfg->ckpt_dir);
+    if (restored > first)
+        first = restored;
+    return sg__ckpt_coord_init(&rt->coord, cfg, &rt->plan, rt->subtasks, rt->n_subtasks, first, err,
+                               errlen);
+}
+
 static int run_workers(runtime *rt, double start, char *err, size_t errlen)
 {
     int rc;
@@ -444,10 +504,12 @@ static int run_workers(runtime *rt, double start, char *err, size_t errlen)
     uint64_t last_read = 0, last_out = 0;
     double last_t = start;
     bool shown = false;
-    int ticks = 0, explain_ticks = 0;
-    while (!sg__sched_wait(&rt->sched, 100)) {
-        if (rt->cfg->explain_ms > 0 && ++explain_ticks * 100 >= rt->cfg->explain_ms) {
-            explain_ticks = 0;
+    /* With checkpoints the monitor also coordinates them: a shorter tick keeps the
+     * time from the last acknowledgement to completion small. */
+    int tick_ms = rt->ckpt_on ? 10 : 100, progress_ms = 0, explain_ms = 0;
+    while (!sg__sched_wait(&rt->sched, tick_ms)) {
+        if (rt->cfg->explain_ms > 0 && (explain_ms += tick_ms) >= rt->cfg->explain_ms) {
+            explain_ms = 0;
             explain_time(rt, start);
         }
         if (rt->cfg->interrupted && *rt->cfg->interrupted) {
@@ -460,7 +522,16 @@ static int run_workers(runtime *rt, double start, char *err, size_t errlen)
             snprintf(err, errlen, "interrupted");
             return SG_ECANCELED;
         }
-        if (rt->cfg->progress && ++ticks % 5 == 0) {
+        if (rt->ckpt_on && !atomic_load(&rt->sched.failed) &&
+            (rc = sg__ckpt_coord_tick(&rt->coord, err, errlen)) < 0) {
+            sg__sched_stop(&rt->sched);
+            sg__sched_join(&rt->sched);
+            if (shown)
+                fprintf(stderr, "\r\033[K");
+            return rc;
+        }
+        if (rt->cfg->progress && (progress_ms += tick_ms) >= 500) {
+            progress_ms = 0;
             show_progress(rt, start, &last_read, &last_out, &last_t);
             shown = true;
         }
@@ -497,19 +568,31 @@ int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats
         sg__plan_free(&rt.plan);
         return rc;
     }
-    if ((rc = make_state_root(&rt, err, errlen)) < 0 || (rc = build(&rt, err, errlen)) < 0)
+    if ((rc = make_state_root(&rt, err, errlen)) < 0 || (rc = build(&rt, err, errlen)) < 0 ||
+        (rc = setup_checkpoints(&rt, stats, err, errlen)) < 0)
         goto out;
     /* Open every subtask before any runs: a source that cannot open its input fails
      * the job before anything is written. */
     for (int i = 0; i < rt.n_subtasks; i++)
-        if ((rc = sg__subtask_open(rt.subtasks[i])) < 0) {
+        if ((rc = sg__subtask_open(rt.subtasks[i], rt.restore_dir)) < 0) {
             snprintf(err, errlen, "%s", sg__subtask_errmsg(rt.subtasks[i]));
             goto out;
         }
     rc = run_workers(&rt, start, err, errlen);
 out:;
     sg_time wm;
+    sg__ckpt_stats cks = stats->ckpt;
+    if (rt.ckpt_on) {
+        cks.completed = rt.coord.stats.completed;
+        cks.aborted = rt.coord.stats.aborted;
+        cks.last_id = rt.coord.stats.last_id;
+        cks.last_ms = rt.coord.stats.last_ms;
+        cks.max_ms = rt.coord.stats.max_ms;
+        cks.last_sync_ms = rt.coord.stats.last_sync_ms;
+        cks.last_bytes = rt.coord.stats.last_bytes;
+    }
     collect(&rt, stats, &wm);
+    stats->ckpt = cks;
     stats->wall_s = now_s() - start;
     /* Close sinks (flushing their files) before the verdict: a failed close fails. */
     for (int i = 0; i < rt.n_subtasks; i++) {

@@ -6,6 +6,7 @@
 
 #include <stdio.h>
 
+#include "engine/ckpt.h"
 #include "engine/job.h"
 #include "engine/state.h"
 
@@ -21,12 +22,25 @@ typedef struct sg__run_config {
     bool show_plan;            /* print the physical plan on stderr before running */
     int explain_ms;            /* > 0: print where event time stands every explain_ms */
     sg_time idle_timeout_ms;   /* sources: idle after this long without records; 0: never */
+
+    /* Checkpoints (docs/checkpoints.md). ckpt_dir NULL or ckpt_interval_ms 0: none. */
+    const char *ckpt_dir;
+    int64_t ckpt_interval_ms;
+    int64_t ckpt_timeout_ms; /* 0: 60000 */
+    int64_t ckpt_min_pause_ms;
+    int ckpt_retain;              /* 0: 3 */
+    sg_checkpoint_mode ckpt_mode; /* NONE: exactly-once when checkpoints are on */
+    const char *restore;          /* NULL, "latest" (in ckpt_dir) or a checkpoint directory */
+    const char *job_name;         /* the job file's base name, recorded in checkpoints */
+    bool quiet;                   /* no notices on stderr (the guarantee line, restore) */
 } sg__run_config;
 
 typedef struct sg__run_stats {
     uint64_t read, bad, late, written;
     double wall_s;
     long peak_rss_kb;
+    sg__ckpt_stats ckpt;
+    char guarantees[512]; /* one line: each sink's guarantee ("" without checkpoints) */
 } sg__run_stats;
 
 /* Plans and runs the job to completion. SG_OK, or an error with one line in err. */

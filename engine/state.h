@@ -118,6 +118,13 @@ typedef int (*sg__kv_sweep_fn)(void *ud, uint32_t id, sg_bytes val, sg_bytes *re
 int sg__kv_sweep(sg__kv *kv, const uint32_t *ids, size_t n_ids, size_t budget, sg__kv_sweep_fn fn,
                  void *ud);
 
+/* Checkpoints the kv into the new directory dir (must not exist; its parent must):
+ * flushes the cache, then has the backend write a consistent copy there (RocksDB: a
+ * checkpoint of hard links to its immutable files, so the cost is what changed since
+ * the last one). SG_EINVAL when the backend cannot (the heap). Reopening dir as a
+ * RocksDB state directory restores exactly what was stored at the call. */
+int sg__kv_checkpoint(sg__kv *kv, const char *dir);
+
 /* The number of entries of state id stored: flushes, then counts the backend's.
  * For tests and diagnostics; costs a full pass over the state on RocksDB. */
 int sg__kv_count(sg__kv *kv, uint32_t id, uint64_t *n);

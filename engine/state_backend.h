@@ -95,6 +95,7 @@ typedef int (*sg__state_iter_fn)(void *ud, sg_bytes key, sg_bytes val);
 
 #define SG__STATE_OPS_V1 1
 #define SG__STATE_OPS_V2 2 /* adds sweep and count */
+#define SG__STATE_OPS_V3 3 /* adds checkpoint */
 
 /* Every function but open and close returns SG_OK, SG_NOTFOUND (get only) or a
  * negative code with errmsg() saying what failed. Fields are only ever appended;
@@ -128,6 +129,10 @@ typedef struct sg__state_ops {
                  bool *wrapped);
     /* V2. The number of entries cf holds now. Not a hot path (tests, stats). */
     int (*count)(sg__state_backend *b, uint32_t cf, uint64_t *n);
+    /* V3, optional (NULL: the backend cannot checkpoint). Writes a consistent copy of
+     * everything stored into the new directory dir (which must not exist), cheaply:
+     * RocksDB flushes its memtables and hard-links the immutable files. */
+    int (*checkpoint)(sg__state_backend *b, const char *dir);
 } sg__state_ops;
 
 extern const sg__state_ops sg__state_rocksdb_ops;

@@ -1057,6 +1057,17 @@ int sg__kv_count(sg__kv *kv, uint32_t id, uint64_t *n)
     return rc < 0 ? backend_fail(kv, rc) : SG_OK;
 }
 
+int sg__kv_checkpoint(sg__kv *kv, const char *dir)
+{
+    if (kv->ops->version < SG__STATE_OPS_V3 || !kv->ops->checkpoint)
+        return kv_fail(kv, SG_EINVAL, "%s state cannot be checkpointed", kv->ops->name);
+    int rc = sg__kv_flush(kv);
+    if (rc < 0)
+        return rc;
+    rc = kv->ops->checkpoint(kv->be, dir);
+    return rc < 0 ? backend_fail(kv, rc) : SG_OK;
+}
+
 void sg__kv_get_stats(const sg__kv *kv, sg__kv_stats *out)
 {
     *out = kv->stats;

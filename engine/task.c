@@ -73,7 +73,7 @@ static int flush_outputs(sg__subtask *t)
     return SG_OK;
 }
 
-static int send_control(sg__subtask *t, sg__batch_kind kind, sg_time wm)
+static int send_control_id(sg__subtask *t, sg__batch_kind kind, sg_time wm, uint64_t id)
 {
     int rc;
     if ((rc = flush_outputs(t)) < 0)
@@ -88,11 +88,17 @@ static int send_control(sg__subtask *t, sg__batch_kind kind, sg_time wm)
             sg__batch_reset(b);
             b->kind = kind;
             b->wm = wm;
+            b->ckpt_id = id;
             if ((rc = send(t, o->chans[k], b)) < 0)
                 return rc;
         }
     }
     return SG_OK;
+}
+
+static int send_control(sg__subtask *t, sg__batch_kind kind, sg_time wm)
+{
+    return send_control_id(t, kind, wm, 0);
 }
 
 /* ---- The chain's exits ----------------------------------------------------------- */
@@ -187,7 +193,7 @@ static int out_watermark(void *ud, sg_time wm)
 
 /* ---- Lifecycle ------------------------------------------------------------------- */
 
-int sg__subtask_open(sg__subtask *t)
+void sg__subtask_wire(sg__subtask *t)
 {
     /* The chain is linear: a line source's next is its decoder stage, which it
      * feeds through sg_source_emit_line rather than sg_emit. */
@@ -202,14 +208,8 @@ int sg__subtask_open(sg__subtask *t)
         c->out_wm_fn = out_watermark;
         c->out_side_fn = out_side;
         c->out_ud = t;
+        c->ckpt_mode = t->ckpt ? t->ckpt->mode : SG_CHECKPOINT_NONE;
     }
-    t->opened = true;
-    for (int i = t->n_chain - 1; i >= 0; i--) {
-        int rc = sg__inst_open(&t->chain[i], NULL);
-        if (rc < 0)
-            return rc;
-    }
-    return SG_OK;
 }
 
 void sg__subtask_close(sg__subtask *t)
@@ -263,7 +263,100 @@ static int end_of_input(sg__subtask *t)
     if ((rc = send_control(t, SG__BATCH_END, SG_TIME_MAX)) < 0)
         return sg_ctx_errorf(&t->chain[0], rc, "out of memory");
     t->finished = true;
+    atomic_store_explicit(&t->pub_finished, true, memory_order_release);
     return SG_OK;
+}
+
+/* ---- Checkpoints (invariant 5) ----------------------------------------------------- */
+
+static int take_checkpoint(sg__subtask *t, uint64_t id)
+{
+    int rc = sg__subtask_snapshot(t, id);
+    if (rc < 0)
+        return rc;
+    t->ckpt_last = id;
+    if ((rc = send_control_id(t, SG__BATCH_BARRIER, SG_TIME_MIN, id)) < 0)
+        return sg_ctx_errorf(&t->chain[0], rc, "out of memory");
+    return SG_OK;
+}
+
+/* A source takes the newest checkpoint wanted (skipping any it never saw: those
+ * were aborted, since one is in flight at a time). */
+static int source_checkpoint(sg__subtask *t)
+{
+    uint64_t want = atomic_load_explicit(&t->ckpt->wanted, memory_order_acquire);
+    return want > t->ckpt_last ? take_checkpoint(t, want) : SG_OK;
+}
+
+/* Exactly-once alignment: an input that delivered the barrier being aligned waits. */
+static inline bool input_blocked(const sg__subtask *t, const sg__input *in)
+{
+    return t->ckpt_align && in->barrier >= t->ckpt_align &&
+           t->ckpt->mode == SG_CHECKPOINT_EXACTLY_ONCE;
+}
+
+static int try_complete_alignment(sg__subtask *t)
+{
+    if (!t->ckpt_align)
+        return SG_OK;
+    for (int i = 0; i < t->n_inputs; i++)
+        if (!t->inputs[i].ended && t->inputs[i].barrier < t->ckpt_align)
+            return SG_OK;
+    uint64_t id = t->ckpt_align;
+    t->ckpt_align = 0;
+    return take_checkpoint(t, id);
+}
+
+static int on_barrier(sg__subtask *t, sg__input *in, uint64_t id)
+{
+    if (id > in->barrier)
+        in->barrier = id;
+    if (!t->ckpt || id <= t->ckpt_last || id < t->ckpt_align)
+        return SG_OK;   /* stale: an aborted checkpoint overtaken by a newer one */
+    t->ckpt_align = id; /* a newer barrier abandons an older alignment (Flink does too) */
+    return try_complete_alignment(t);
+}
+
+/* Sinks make output staged up to the newest completed checkpoint visible. */
+static int commit_sinks(sg__subtask *t)
+{
+    uint64_t done = atomic_load_explicit(&t->ckpt->completed, memory_order_acquire);
+    if (done <= t->committed || t->precommitted <= t->committed)
+        return SG_OK;
+    uint64_t id = done < t->precommitted ? done : t->precommitted;
+    for (int i = 0; i < t->n_chain; i++) {
+        sg_ctx *c = &t->chain[i];
+        if (c->kind != SG__INST_SINK || !c->sink->commit)
+            continue;
+        int rc = c->sink->commit(c, c->self, id);
+        sg__scratch_reset(&c->scratch);
+        if (rc < 0) {
+            if (!c->errmsg[0])
+                sg_ctx_errorf(c, rc, "%s: cannot commit checkpoint %llu: %s", c->name,
+                              (unsigned long long)id, sg_strerror(rc));
+            return rc;
+        }
+    }
+    t->committed = id;
+    return SG_OK;
+}
+
+static bool commit_pending(sg__subtask *t)
+{
+    return t->is_sink && t->precommitted > t->committed &&
+           atomic_load_explicit(&t->ckpt->completed, memory_order_acquire) > t->committed;
+}
+
+/* A restored subtask first tells its consumers the watermark it had sent before the
+ * checkpoint: their inputs start from nothing, their operators from the snapshot. */
+static int resend_watermark(sg__subtask *t)
+{
+    t->resend_wm = false;
+    sg_time wm = t->chain[t->n_chain - 1].wm;
+    if (wm == SG_TIME_MIN || !t->n_outputs)
+        return SG_OK;
+    int rc = send_control(t, SG__BATCH_WATERMARK, wm);
+    return rc < 0 ? sg_ctx_errorf(&t->chain[0], rc, "out of memory") : SG_OK;
 }
 
 static int poll_source(sg__subtask *t)
@@ -395,7 +488,11 @@ static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)
         atomic_store_explicit(&in->pub_wm, SG_TIME_MAX, memory_order_relaxed);
         if (++t->n_ended == t->n_inputs)
             return end_of_input(t);
+        if ((rc = try_complete_alignment(t)) < 0)
+            return rc;
         return on_input_watermark(t);
+    case SG__BATCH_BARRIER:
+        return on_barrier(t, in, b->ckpt_id);
     }
     return SG_OK;
 }
@@ -413,7 +510,7 @@ static int drain_inputs(sg__subtask *t, bool *progress)
     for (int done = 0, tried = 0; done < INPUT_BATCHES && tried < t->n_inputs && !t->finished;) {
         sg__input *in = &t->inputs[t->next_input];
         t->next_input = (t->next_input + 1) % t->n_inputs;
-        sg__batch *b = in->ended ? NULL : sg__ring_pop(&in->chan->data);
+        sg__batch *b = in->ended || input_blocked(t, in) ? NULL : sg__ring_pop(&in->chan->data);
         if (!b) {
             tried++;
             continue;
@@ -435,10 +532,20 @@ int sg__subtask_run(sg__subtask *t)
 {
     bool progress = false;
     int rc = SG_OK;
+    if (t->ckpt && !t->finished && commit_pending(t)) {
+        if ((rc = commit_sinks(t)) < 0)
+            return rc;
+        progress = true;
+    }
     if (t->n_over && !drain_overflow(t, &progress))
         return progress;
     if (t->finished)
         return progress;
+    if (SG_UNLIKELY(t->resend_wm)) {
+        if ((rc = resend_watermark(t)) < 0)
+            return rc;
+        progress = true;
+    }
     if (t->next_proc_timer != SG_TIME_MAX) {
         sg_time now = sg__now_ms();
         if (t->next_proc_timer <= now) {
@@ -450,6 +557,8 @@ int sg__subtask_run(sg__subtask *t)
         }
     }
     if (t->is_source) {
+        if (t->ckpt && (rc = source_checkpoint(t)) < 0)
+            return rc;
         rc = poll_source(t);
         if (rc == SG_OK || rc == SG_EOF)
             progress = true;
@@ -477,6 +586,8 @@ int sg__subtask_run(sg__subtask *t)
 
 bool sg__subtask_ready(sg__subtask *t)
 {
+    if (t->ckpt && !t->finished && commit_pending(t))
+        return true;
     /* Overflow drains in order: only the first batch's channel matters. */
     if (t->n_over)
         return !sg__ring_full(&t->over[0].chan->data);
@@ -485,9 +596,11 @@ bool sg__subtask_ready(sg__subtask *t)
     if (t->next_proc_timer != SG_TIME_MAX && t->next_proc_timer <= sg__now_ms())
         return true;
     if (t->is_source)
-        return !t->again;
+        return !t->again || (t->ckpt && atomic_load_explicit(&t->ckpt->wanted,
+                                                             memory_order_seq_cst) > t->ckpt_last);
     for (int i = 0; i < t->n_inputs; i++)
-        if (!t->inputs[i].ended && !sg__ring_empty(&t->inputs[i].chan->data))
+        if (!t->inputs[i].ended && !input_blocked(t, &t->inputs[i]) &&
+            !sg__ring_empty(&t->inputs[i].chan->data))
             return true;
     return false;
 }

@@ -13,13 +13,20 @@
  *       until they are all pushed: that is backpressure.
  *   (4) A subtask finishes once every input has ended (or its source returned
  *       SG_EOF): the watermark goes to SG_TIME_MAX, the chain finishes, and END goes
- *       out on every channel. */
+ *       out on every channel.
+ *   (5) Checkpoint barriers (ckpt.h) travel in-band like watermarks. A source
+ *       snapshots and sends barrier n at the start of the first activation that sees
+ *       it wanted; any other subtask snapshots and forwards n once n arrived on every
+ *       input that has not ended, and in exactly-once mode does not read an input
+ *       past its barrier meanwhile (alignment). Snapshots of one subtask are taken in
+ *       increasing id order; a newer barrier abandons an older alignment. */
 #ifndef SG_ENGINE_TASK_H
 #define SG_ENGINE_TASK_H
 
 #include <stdatomic.h>
 
 #include "engine/chan.h"
+#include "engine/ckpt.h"
 #include "engine/ctx.h"
 #include "engine/plan.h"
 
@@ -33,6 +40,7 @@ typedef struct sg__input {
     bool idle;              /* the producer said it is idle (Flink's WatermarkStatus.IDLE) */
     _Atomic sg_time pub_wm; /* wm for the monitor (SG_TIME_MAX once ended) */
     _Atomic bool pub_idle;
+    uint64_t barrier; /* the newest checkpoint barrier it delivered */
 } sg__input;
 
 typedef struct sg__output {
@@ -95,13 +103,32 @@ typedef struct sg__subtask {
     sg__counters counters;
     sg__published pub;
     sg__inst_published *ipub; /* [n_chain] */
+
+    /* Checkpoints (ckpt.h); ckpt is NULL when the run takes none. */
+    sg__ckpt_shared *ckpt;
+    uint64_t ckpt_last;               /* the newest checkpoint snapshotted here */
+    uint64_t ckpt_align;              /* the barrier being aligned; 0: none */
+    uint64_t precommitted, committed; /* sinks: the newest pre_commit and commit ids */
+    bool resend_wm;                   /* restored: send the tail's watermark first */
+    _Atomic uint64_t acked;           /* the newest checkpoint whose snapshot is written */
+    _Atomic uint64_t ack_bytes;       /* its size: .snap plus state directories */
+    _Atomic uint64_t ack_sync_us;     /* how long its synchronous part took */
+    _Atomic bool pub_finished;
+    _Atomic uint64_t *inst_bytes; /* [n_chain] each instance's share of ack_bytes */
 } sg__subtask;
 
 /* One activation. Returns > 0 if it made progress, 0 if it could not, < 0 on failure
  * (the message is in the chain's first instance with one). */
 int sg__subtask_run(sg__subtask *t);
-/* Opens every instance of the chain (head last, so downstream is ready first). */
-int sg__subtask_open(sg__subtask *t);
+/* Opens every instance of the chain (head last, so downstream is ready first); from
+ * the subtask's snapshot in checkpoint directory restore_dir, or fresh when NULL
+ * (task_ckpt.c). Keyed instances' state directories must not exist yet. */
+int sg__subtask_open(sg__subtask *t, const char *restore_dir);
+/* Writes the subtask's snapshot of checkpoint id into the checkpoint's directory
+ * (pre-committing sinks first) and acknowledges it (task_ckpt.c). */
+int sg__subtask_snapshot(sg__subtask *t, uint64_t id);
+/* Links the chain's callbacks (before opening). */
+void sg__subtask_wire(sg__subtask *t);
 void sg__subtask_close(sg__subtask *t);
 /* True when an activation could make progress now. */
 bool sg__subtask_ready(sg__subtask *t);

@@ -9,6 +9,14 @@
 #include "ecom.h"
 #include "ecomgen.h"
 
+/* Checkpoints: the generator is sequential (each event continues a shopper's visit),
+ * so its state is the whole shopper table. Rather than serialise that, the snapshot
+ * is the number of events emitted, and a restore regenerates and discards that many
+ * (the stream is a pure function of the config): a few million events a second, so
+ * a restore deep into a long run costs seconds, which we accept for a demo source.
+ * Layout: u64 version (1) | u64 events emitted. */
+#define ES_SNAP_VERSION 1u
+
 typedef struct event_source {
     ec_gen *gen;
     uint64_t next, count;
@@ -21,7 +29,6 @@ static int es_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     int64_t count = 100000, rate = 20, seed = 2026, disorder = 3000, users = 20000;
     int64_t start = EC_GEN_DEFAULT_START;
     int rc;
-    SG_UNUSED(restore); /* no checkpoints yet: a generator always starts at event 0 */
     if ((rc = sg_ctx_params_check(ctx, "count,rate,seed,start,disorder,users")) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "count", &count)) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "rate", &rate)) < 0 ||
@@ -46,7 +53,26 @@ static int es_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     if (rc < 0)
         return sg_ctx_errorf(ctx, rc, "out of memory");
     es->count = (uint64_t)count;
+    if (restore) {
+        uint64_t version = 0, next = 0;
+        if (sg_snap_get_u64(restore, &version) < 0 || version != ES_SNAP_VERSION ||
+            sg_snap_get_u64(restore, &next) < 0 || next > es->count)
+            return sg_ctx_errorf(ctx, SG_ESERDE,
+                                 "%s: the checkpoint's position does not fit this source",
+                                 sg_ctx_uri(ctx));
+        for (; es->next < next; es->next++) /* fast-forward */
+            ec_gen_next(es->gen, es->line, sizeof(es->line));
+    }
     return sg_source_set_format(ctx, SG_FORMAT_JSONL, "gen:ecommerce");
+}
+
+static int es_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
+{
+    int rc;
+    SG_UNUSED(ctx);
+    if ((rc = sg_snap_put_u64(out, ES_SNAP_VERSION)) < 0)
+        return rc;
+    return sg_snap_put_u64(out, ((const event_source *)self)->next);
 }
 
 static int es_poll(sg_ctx *ctx, void *self, size_t budget)
@@ -76,5 +102,6 @@ const sg_source_def ec_event_generator = {
     .self_size = sizeof(event_source),
     .open = es_open,
     .poll = es_poll,
+    .snapshot = es_snapshot,
     .close = es_close,
 };

@@ -13,6 +13,10 @@
 
 #include "threshold.h"
 
+/* Checkpoints: each instance's position is its next click index and its stride:
+ * u64 version (1) | u64 next | u64 step. */
+#define CS_SNAP_VERSION 1u
+
 typedef struct click_source {
     uint64_t next, step, count;
     int64_t rate, users, bots, seed, start, disorder;
@@ -33,7 +37,6 @@ static int cs_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     click_source *cs = self;
     int64_t count = 100000;
     int rc;
-    SG_UNUSED(restore); /* no checkpoints yet: a generator always starts at click 0 */
     cs->rate = 1000;
     cs->users = 1000;
     cs->bots = 5;
@@ -60,7 +63,27 @@ static int cs_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     cs->next = (uint64_t)sg_ctx_subtask(ctx);
     cs->step = (uint64_t)sg_ctx_parallelism(ctx);
     cs->count = (uint64_t)count;
+    if (restore) {
+        uint64_t version = 0, step = 0;
+        if (sg_snap_get_u64(restore, &version) < 0 || version != CS_SNAP_VERSION ||
+            sg_snap_get_u64(restore, &cs->next) < 0 || sg_snap_get_u64(restore, &step) < 0 ||
+            step != cs->step || cs->next % step != (uint64_t)sg_ctx_subtask(ctx))
+            return sg_ctx_errorf(ctx, SG_ESERDE,
+                                 "%s: the checkpoint's position does not fit instance %d of %d",
+                                 sg_ctx_uri(ctx), sg_ctx_subtask(ctx), sg_ctx_parallelism(ctx));
+    }
     return sg_source_set_format(ctx, SG_FORMAT_JSONL, "gen:clicks");
+}
+
+static int cs_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
+{
+    const click_source *cs = self;
+    int rc;
+    SG_UNUSED(ctx);
+    if ((rc = sg_snap_put_u64(out, CS_SNAP_VERSION)) < 0 ||
+        (rc = sg_snap_put_u64(out, cs->next)) < 0)
+        return rc;
+    return sg_snap_put_u64(out, cs->step);
 }
 
 static int cs_poll(sg_ctx *ctx, void *self, size_t budget)
@@ -89,4 +112,5 @@ const sg_source_def ex_click_source = {
     .flags = SG_SOURCE_PARALLEL,
     .open = cs_open,
     .poll = cs_poll,
+    .snapshot = cs_snapshot,
 };

@@ -8,6 +8,12 @@
 #include "irctc.h"
 #include "irgen.h"
 
+/* Checkpoints: booking i is a pure function of (config, i), so the position is the
+ * next index: u64 version (1) | u64 next. The CSV header is known only to the
+ * engine's parser, so a restored source sends it again first (line 1, as in a file):
+ * the parser takes it as the header and skips it, as it did the first time. */
+#define BS_SNAP_VERSION 1u
+
 typedef struct booking_source {
     ir_gen_config cfg;
     uint64_t next, count;
@@ -20,7 +26,6 @@ static int bs_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     booking_source *bs = self;
     int64_t count = 1000000, rate = 100, seed = 42, start = IR_GEN_START_MS, disorder = 3000;
     int rc;
-    SG_UNUSED(restore); /* no checkpoints yet: a generator always starts at booking 0 */
     if ((rc = sg_ctx_params_check(ctx, "count,rate,seed,start,disorder")) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "count", &count)) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "rate", &rate)) < 0 ||
@@ -36,7 +41,24 @@ static int bs_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
                              "start in 0..4e18 (epoch ms)",
                              sg_ctx_uri(ctx));
     bs->count = (uint64_t)count;
+    if (restore) {
+        uint64_t version = 0;
+        if (sg_snap_get_u64(restore, &version) < 0 || version != BS_SNAP_VERSION ||
+            sg_snap_get_u64(restore, &bs->next) < 0)
+            return sg_ctx_errorf(ctx, SG_ESERDE,
+                                 "%s: the checkpoint's position does not fit this source",
+                                 sg_ctx_uri(ctx));
+    }
     return sg_source_set_format(ctx, SG_FORMAT_CSV, "gen:irctc");
+}
+
+static int bs_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
+{
+    int rc;
+    SG_UNUSED(ctx);
+    if ((rc = sg_snap_put_u64(out, BS_SNAP_VERSION)) < 0)
+        return rc;
+    return sg_snap_put_u64(out, ((const booking_source *)self)->next);
 }
 
 static int bs_poll(sg_ctx *ctx, void *self, size_t budget)
@@ -65,5 +87,6 @@ const sg_source_def ir_booking_generator = {
     .self_size = sizeof(booking_source),
     .open = bs_open,
     .poll = bs_poll,
-    /* snapshot, close: NULL; self owns no memory. */
+    .snapshot = bs_snapshot,
+    /* close: NULL; self owns no memory. */
 };

@@ -7,6 +7,10 @@
 #include "postgen.h"
 #include "trending.h"
 
+/* Checkpoints: post i is a pure function of (config, i), so the position is the next
+ * index and its stride: u64 version (1) | u64 next | u64 step. */
+#define PS_SNAP_VERSION 1u
+
 typedef struct post_source {
     tw_postgen *gen;
     uint64_t next, count, step;
@@ -18,7 +22,6 @@ static int ps_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     post_source *ps = self;
     int64_t count = 1000000, rate = 1000, seed = 42, start = 1732500000000, disorder = 3000;
     int rc;
-    SG_UNUSED(restore);
     if ((rc = sg_ctx_params_check(ctx, "count,rate,seed,start,disorder")) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "count", &count)) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "rate", &rate)) < 0 ||
@@ -43,7 +46,27 @@ static int ps_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     ps->next = (uint64_t)sg_ctx_subtask(ctx);
     ps->step = (uint64_t)sg_ctx_parallelism(ctx);
     ps->count = (uint64_t)count;
+    if (restore) {
+        uint64_t version = 0, step = 0;
+        if (sg_snap_get_u64(restore, &version) < 0 || version != PS_SNAP_VERSION ||
+            sg_snap_get_u64(restore, &ps->next) < 0 || sg_snap_get_u64(restore, &step) < 0 ||
+            step != ps->step || ps->next % step != (uint64_t)sg_ctx_subtask(ctx))
+            return sg_ctx_errorf(ctx, SG_ESERDE,
+                                 "%s: the checkpoint's position does not fit this instance",
+                                 sg_ctx_uri(ctx));
+    }
     return sg_source_set_format(ctx, SG_FORMAT_JSONL, "gen:posts");
+}
+
+static int ps_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
+{
+    const post_source *ps = self;
+    int rc;
+    SG_UNUSED(ctx);
+    if ((rc = sg_snap_put_u64(out, PS_SNAP_VERSION)) < 0 ||
+        (rc = sg_snap_put_u64(out, ps->next)) < 0)
+        return rc;
+    return sg_snap_put_u64(out, ps->step);
 }
 
 static int ps_poll(sg_ctx *ctx, void *self, size_t budget)
@@ -73,5 +96,6 @@ const sg_source_def tw_post_generator = {
     .self_size = sizeof(post_source),
     .open = ps_open,
     .poll = ps_poll,
+    .snapshot = ps_snapshot,
     .close = ps_close,
 };

@@ -10,6 +10,10 @@
 #include "upi.h"
 #include "upigen.h"
 
+/* Checkpoints: line seq is a pure function of (config, seq), so the position is the
+ * next seq: u64 version (1) | u64 next. */
+#define UPI_SNAP_VERSION 1u
+
 typedef struct upi_source {
     upi_gen_config cfg;
     uint64_t next, count;
@@ -17,7 +21,7 @@ typedef struct upi_source {
     char line[UPI_GEN_LINE_MAX];
 } upi_source;
 
-static int src_open(sg_ctx *ctx, upi_source *s, bool logins)
+static int src_open(sg_ctx *ctx, upi_source *s, bool logins, sg_snap_reader *restore)
 {
     int64_t count = 1000000, rate = 1000, seed = 42, start = UPI_GEN_START_MS, disorder = 3000,
             payers = 200000;
@@ -44,19 +48,34 @@ static int src_open(sg_ctx *ctx, upi_source *s, bool logins)
                              sg_ctx_uri(ctx));
     s->count = (uint64_t)count;
     s->logins = logins;
+    if (restore) {
+        uint64_t version = 0;
+        if (sg_snap_get_u64(restore, &version) < 0 || version != UPI_SNAP_VERSION ||
+            sg_snap_get_u64(restore, &s->next) < 0)
+            return sg_ctx_errorf(ctx, SG_ESERDE,
+                                 "%s: the checkpoint's position does not fit this source",
+                                 sg_ctx_uri(ctx));
+    }
     return sg_source_set_format(ctx, SG_FORMAT_JSONL, logins ? "gen:upi_logins" : "gen:upi");
 }
 
 static int txn_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
 {
-    SG_UNUSED(restore);
-    return src_open(ctx, self, false);
+    return src_open(ctx, self, false, restore);
 }
 
 static int login_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
 {
-    SG_UNUSED(restore);
-    return src_open(ctx, self, true);
+    return src_open(ctx, self, true, restore);
+}
+
+static int src_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
+{
+    int rc;
+    SG_UNUSED(ctx);
+    if ((rc = sg_snap_put_u64(out, UPI_SNAP_VERSION)) < 0)
+        return rc;
+    return sg_snap_put_u64(out, ((const upi_source *)self)->next);
 }
 
 static int src_poll(sg_ctx *ctx, void *self, size_t budget)
@@ -84,6 +103,7 @@ const sg_source_def upi_txn_generator = {
     .self_size = sizeof(upi_source),
     .open = txn_open,
     .poll = src_poll,
+    .snapshot = src_snapshot,
 };
 
 const sg_source_def upi_login_generator = {
@@ -92,4 +112,5 @@ const sg_source_def upi_login_generator = {
     .self_size = sizeof(upi_source),
     .open = login_open,
     .poll = src_poll,
+    .snapshot = src_snapshot,
 };

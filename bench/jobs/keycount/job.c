@@ -19,6 +19,10 @@
 
 /* ---- The generator --------------------------------------------------------------- */
 
+/* Checkpoints: each instance's position is its next seq and its stride:
+ * u64 version (1) | u64 next | u64 step. */
+#define KS_SNAP_VERSION 1u
+
 typedef struct keys_source {
     uint64_t next, count, step, keys, seed;
     int64_t start, rate;
@@ -39,7 +43,6 @@ static int ks_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     keys_source *ks = self;
     int64_t count = 10000000, keys = 100000, seed = 42, rate = 1000000, start = 1732500000000;
     int rc;
-    SG_UNUSED(restore);
     if ((rc = sg_ctx_params_check(ctx, "count,keys,seed,rate,start")) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "count", &count)) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "keys", &keys)) < 0 ||
@@ -58,7 +61,27 @@ static int ks_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     ks->seed = (uint64_t)seed;
     ks->start = start;
     ks->rate = rate;
+    if (restore) {
+        uint64_t version = 0, step = 0;
+        if (sg_snap_get_u64(restore, &version) < 0 || version != KS_SNAP_VERSION ||
+            sg_snap_get_u64(restore, &ks->next) < 0 || sg_snap_get_u64(restore, &step) < 0 ||
+            step != ks->step || ks->next % step != (uint64_t)sg_ctx_subtask(ctx))
+            return sg_ctx_errorf(ctx, SG_ESERDE,
+                                 "%s: the checkpoint's position does not fit instance %d of %d",
+                                 sg_ctx_uri(ctx), sg_ctx_subtask(ctx), sg_ctx_parallelism(ctx));
+    }
     return SG_OK;
+}
+
+static int ks_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
+{
+    const keys_source *ks = self;
+    int rc;
+    SG_UNUSED(ctx);
+    if ((rc = sg_snap_put_u64(out, KS_SNAP_VERSION)) < 0 ||
+        (rc = sg_snap_put_u64(out, ks->next)) < 0)
+        return rc;
+    return sg_snap_put_u64(out, ks->step);
 }
 
 static int ks_poll(sg_ctx *ctx, void *self, size_t budget)
@@ -84,6 +107,7 @@ static const sg_source_def keys_generator = {
     .flags = SG_SOURCE_PARALLEL,
     .open = ks_open,
     .poll = ks_poll,
+    .snapshot = ks_snapshot,
 };
 
 /* ---- Counting keys in windows ---------------------------------------------------- */

@@ -1,0 +1,90 @@
+/* The checkpoint runtime: the coordinator (on the main thread, in the runtime's
+ * monitor loop) and what it shares with the subtasks (docs/checkpoints.md).
+ *
+ * Protocol, as the subtasks and the coordinator see it:
+ *   1. The coordinator starts checkpoint n (sg__ckpt_begin makes its directory), then
+ *      raises `wanted` to n and wakes every source subtask's worker.
+ *   2. A source subtask that sees wanted > its last checkpoint snapshots its chain,
+ *      sends barrier n on every output and stores n in its `acked` (task.h).
+ *   3. Other subtasks align on barrier n (exactly-once: a channel that delivered n is
+ *      not read until every channel that has not ended delivered it), snapshot,
+ *      forward n, acknowledge. A sink pre-commits n before its snapshot.
+ *   4. When every subtask acknowledged n, the coordinator writes _metadata
+ *      (sg__ckpt_complete): n is complete. It raises `completed` to n and wakes the
+ *      sinks' workers, which commit n at their next activation; then it applies
+ *      --retain.
+ *   5. A checkpoint not complete within the timeout, or that can no longer complete (a
+ *      subtask finished without acknowledging it), is aborted: late acknowledgements
+ *      are ignored, and its directory goes at the next retention (every subtask has
+ *      passed barrier n by the time a later checkpoint completes, so nobody writes
+ *      into it any more).
+ * Layering: uses ckpt_store.h, plan.h and task.h; called by runtime.c. */
+#ifndef SG_ENGINE_CKPT_H
+#define SG_ENGINE_CKPT_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include <sangam/sangam.h>
+
+struct sg__subtask;
+struct sg__plan;
+struct sg__run_config;
+
+/* What subtasks read of the coordinator. */
+typedef struct sg__ckpt_shared {
+    const char *root; /* --checkpoint-dir, borrowed */
+    sg_checkpoint_mode mode;
+    _Atomic uint64_t wanted;    /* the newest checkpoint triggered */
+    _Atomic uint64_t completed; /* the newest checkpoint completed */
+} sg__ckpt_shared;
+
+typedef struct sg__ckpt_stats {
+    uint64_t completed, aborted;
+    uint64_t last_id;
+    double last_ms, max_ms; /* trigger to complete */
+    double last_sync_ms;    /* the slowest subtask's synchronous part, last one */
+    uint64_t last_bytes;    /* snapshot files and state directories of the last */
+    uint64_t restored_from; /* the checkpoint this run restored, 0: none */
+} sg__ckpt_stats;
+
+typedef struct sg__ckpt_coord {
+    sg__ckpt_shared shared;
+    const struct sg__run_config *cfg;
+    const struct sg__plan *plan;
+    struct sg__subtask **subtasks;
+    int n_subtasks;
+    char *fingerprint; /* owned */
+    uint64_t next_id;
+    uint64_t inflight;   /* 0: none */
+    sg_time started_ms;  /* of the one in flight */
+    sg_time last_end_ms; /* when the last one completed or aborted */
+    uint64_t stop_after; /* test hook: _exit(137) once this checkpoint is complete */
+    sg__ckpt_stats stats;
+} sg__ckpt_coord;
+
+/* The plan's identity for restore: every task's node names and its parallelism, as
+ * "src,parse*2>count*2>out*1" (sg_malloc'd; NULL: no memory). */
+char *sg__ckpt_fingerprint(const struct sg__plan *plan);
+
+/* Prepares the coordinator; checkpoint ids start after first_id. */
+int sg__ckpt_coord_init(sg__ckpt_coord *c, const struct sg__run_config *cfg,
+                        const struct sg__plan *plan, struct sg__subtask **subtasks, int n,
+                        uint64_t first_id, char *err, size_t errlen);
+/* One step of the coordinator (called every few ms): complete, abort or trigger.
+ * SG_OK, or an error with one line in err that fails the job (a checkpoint that
+ * cannot be written). */
+int sg__ckpt_coord_tick(sg__ckpt_coord *c, char *err, size_t errlen);
+void sg__ckpt_coord_free(sg__ckpt_coord *c);
+
+/* Finds the checkpoint cfg->restore names ("latest" in cfg->ckpt_dir, or a directory),
+ * verifies it and checks that it was taken with this plan (fingerprint). SG_OK with
+ * its directory in dir and its id; SG_NOTFOUND for "latest" when there is no complete
+ * checkpoint (start fresh); or an error with one line in err. */
+int sg__ckpt_find_restore(const struct sg__run_config *cfg, const char *fingerprint, char *dir,
+                          size_t dirlen, uint64_t *id, char *err, size_t errlen);
+/* One line: the guarantee each sink of the plan gives under mode, into buf. */
+void sg__ckpt_guarantees(const struct sg__plan *plan, sg_checkpoint_mode mode, char *buf,
+                         size_t len);
+
+#endif

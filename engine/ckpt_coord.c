@@ -1,0 +1,337 @@
+/* The checkpoint coordinator (ckpt.h): triggers checkpoints, collects the subtasks'
+ * acknowledgements, completes or aborts, and applies retention. It runs on the main
+ * thread; it touches subtasks only through their atomics and their workers' notify. */
+#define _XOPEN_SOURCE 700
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/ckpt.h"
+#include "engine/ckpt_store.h"
+#include "engine/plan.h"
+#include "engine/runtime.h"
+#include "engine/sched.h"
+#include "engine/task.h"
+
+#define DEFAULT_TIMEOUT_MS 60000
+#define DEFAULT_RETAIN 3
+
+/* ---- The plan's fingerprint -------------------------------------------------------- */
+
+typedef struct strbuf {
+    char *buf;
+    size_t len, cap;
+    bool failed;
+} strbuf;
+
+static void sb_add(strbuf *b, const char *s)
+{
+    size_t n = strlen(s);
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *p = sg_realloc(b->buf, cap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->buf = p;
+        b->cap = cap;
+    }
+    memcpy(b->buf + b->len, s, n + 1);
+    b->len += n;
+}
+
+char *sg__ckpt_fingerprint(const sg__plan *plan)
+{
+    strbuf b = {0};
+    char num[32];
+    sb_add(&b, "");
+    for (int i = 0; i < plan->n_tasks; i++) {
+        const sg__ptask *t = &plan->tasks[i];
+        if (i)
+            sb_add(&b, ";");
+        for (int k = 0; k < t->n_nodes; k++) {
+            if (k)
+                sb_add(&b, ",");
+            sb_add(&b, t->nodes[k]->name);
+        }
+        snprintf(num, sizeof(num), "*%d", t->parallelism);
+        sb_add(&b, num);
+    }
+    if (b.failed) {
+        sg_free(b.buf);
+        return NULL;
+    }
+    return b.buf;
+}
+
+/* ---- Lifecycle ---------------------------------------------------------------------- */
+
+int sg__ckpt_coord_init(sg__ckpt_coord *c, const sg__run_config *cfg, const sg__plan *plan,
+                        sg__subtask **subtasks, int n, uint64_t first_id, char *err, size_t errlen)
+{
+    memset(c, 0, sizeof(*c));
+    c->shared.root = cfg->ckpt_dir;
+    c->shared.mode = cfg->ckpt_mode == SG_CHECKPOINT_AT_LEAST_ONCE ? SG_CHECKPOINT_AT_LEAST_ONCE
+                                                                   : SG_CHECKPOINT_EXACTLY_ONCE;
+    /* 0 is below every id a subtask has seen, restored or not. */
+    atomic_store(&c->shared.wanted, 0);
+    atomic_store(&c->shared.completed, 0);
+    c->cfg = cfg;
+    c->plan = plan;
+    c->subtasks = subtasks;
+    c->n_subtasks = n;
+    c->next_id = first_id + 1;
+    c->last_end_ms = c->started_ms = sg__now_ms();
+    /* Test-only (docs/checkpoints.md): the process dies with _exit(137) right after
+     * the metadata of the N-th checkpoint this run completes is written, before any
+     * sink commits it: a kill -9 between pre-commit and commit. */
+    const char *stop = getenv("SANGAM_TEST_STOP_AFTER_CHECKPOINT");
+    if (stop && *stop)
+        c->stop_after = strtoull(stop, NULL, 10);
+    if (!(c->fingerprint = sg__ckpt_fingerprint(plan)))
+        goto nomem;
+    for (int i = 0; i < n; i++) {
+        sg__subtask *t = subtasks[i];
+        t->ckpt = &c->shared;
+        if (!(t->inst_bytes = sg_calloc((size_t)t->n_chain, sizeof(*t->inst_bytes))))
+            goto nomem;
+    }
+    return SG_OK;
+nomem:
+    snprintf(err, errlen, "out of memory setting up checkpoints");
+    return SG_ENOMEM;
+}
+
+void sg__ckpt_coord_free(sg__ckpt_coord *c)
+{
+    for (int i = 0; i < c->n_subtasks; i++) {
+        sg_free(c->subtasks[i]->inst_bytes);
+        c->subtasks[i]->inst_bytes = NULL;
+    }
+    sg_free(c->fingerprint);
+    c->fingerprint = NULL;
+}
+
+/* ---- Completing --------------------------------------------------------------------- */
+
+/* Per node name, the state the checkpoint holds for it (summed over subtasks). */
+static int op_sizes(sg__ckpt_coord *c, sg__ckpt_meta *m)
+{
+    for (int i = 0; i < c->n_subtasks; i++) {
+        sg__subtask *t = c->subtasks[i];
+        for (int k = 0; k < t->n_chain; k++) {
+            uint64_t b = atomic_load_explicit(&t->inst_bytes[k], memory_order_relaxed);
+            size_t j = 0;
+            while (j < m->n_ops && strcmp(m->ops[j].name, t->chain[k].name) != 0)
+                j++;
+            if (j == m->n_ops) {
+                sg__ckpt_op_size *ops = sg_realloc(m->ops, (j + 1) * sizeof(*ops));
+                if (!ops)
+                    return SG_ENOMEM;
+                m->ops = ops;
+                if (!(ops[j].name = sg_strdup(t->chain[k].name)))
+                    return SG_ENOMEM;
+                ops[j].bytes = 0;
+                m->n_ops++;
+            }
+            m->ops[j].bytes += b;
+        }
+    }
+    return SG_OK;
+}
+
+static void wake(sg__ckpt_coord *c, bool sources)
+{
+    for (int i = 0; i < c->n_subtasks; i++) {
+        sg__subtask *t = c->subtasks[i];
+        if (t->worker && (sources ? t->is_source : t->is_sink))
+            sg__worker_notify(t->worker);
+    }
+}
+
+static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
+{
+    char dir[PATH_MAX], serr[512];
+    uint64_t id = c->inflight, bytes = 0, sync_us = 0;
+    sg__ckpt_path(c->shared.root, SG__CKPT_CHECKPOINT, id, dir, sizeof(dir));
+    sg__ckpt_meta m = {
+        .id = id,
+        .time_ms = now,
+        .kind = SG__CKPT_CHECKPOINT,
+        .job = sg_strdup(c->cfg->job_name ? c->cfg->job_name : "job"),
+        .fingerprint = sg_strdup(c->fingerprint),
+        .max_parallelism = SG__MAX_PARALLELISM,
+    };
+    int rc = m.job && m.fingerprint ? op_sizes(c, &m) : SG_ENOMEM;
+    if (rc < 0)
+        snprintf(err, errlen, "out of memory completing checkpoint %llu", (unsigned long long)id);
+    else if ((rc = sg__ckpt_complete(dir, &m, serr, sizeof(serr))) < 0)
+        snprintf(err, errlen, "cannot complete checkpoint %llu: %s", (unsigned long long)id, serr);
+    sg__ckpt_meta_free(&m);
+    if (rc < 0)
+        return rc;
+    if (c->stop_after && c->stop_after == c->stats.completed + 1)
+        _exit(137);
+    for (int i = 0; i < c->n_subtasks; i++) {
+        bytes += atomic_load_explicit(&c->subtasks[i]->ack_bytes, memory_order_relaxed);
+        uint64_t s = atomic_load_explicit(&c->subtasks[i]->ack_sync_us, memory_order_relaxed);
+        sync_us = s > sync_us ? s : sync_us;
+    }
+    sg__ckpt_stats *st = &c->stats;
+    st->completed++;
+    st->last_id = id;
+    st->last_ms = (double)(now - c->started_ms);
+    st->max_ms = st->last_ms > st->max_ms ? st->last_ms : st->max_ms;
+    st->last_sync_ms = (double)sync_us / 1000.0;
+    st->last_bytes = bytes;
+    atomic_store_explicit(&c->shared.completed, id, memory_order_seq_cst);
+    wake(c, false);
+    c->inflight = 0;
+    c->last_end_ms = now;
+    /* Retention failing leaves extra checkpoints behind: worth a notice, not a failure. */
+    int retain = c->cfg->ckpt_retain > 0 ? c->cfg->ckpt_retain : DEFAULT_RETAIN;
+    if (sg__ckpt_retain(c->shared.root, retain, serr, sizeof(serr)) < 0 && !c->cfg->quiet)
+        fprintf(stderr, "sangam: %s\n", serr);
+    return SG_OK;
+}
+
+static void abort_inflight(sg__ckpt_coord *c, sg_time now, const char *why)
+{
+    if (!c->cfg->quiet && why)
+        fprintf(stderr, "sangam: checkpoint %llu aborted: %s\n", (unsigned long long)c->inflight,
+                why);
+    c->stats.aborted++;
+    c->inflight = 0;
+    c->last_end_ms = now;
+}
+
+int sg__ckpt_coord_tick(sg__ckpt_coord *c, char *err, size_t errlen)
+{
+    sg_time now = sg__now_ms();
+    if (c->inflight) {
+        bool all = true, stuck = false;
+        for (int i = 0; i < c->n_subtasks; i++) {
+            sg__subtask *t = c->subtasks[i];
+            if (atomic_load_explicit(&t->acked, memory_order_acquire) >= c->inflight)
+                continue;
+            all = false;
+            /* A subtask that finished without acknowledging never will. */
+            stuck |= atomic_load_explicit(&t->pub_finished, memory_order_acquire);
+        }
+        if (all)
+            return complete(c, now, err, errlen);
+        int64_t timeout =
+            c->cfg->ckpt_timeout_ms > 0 ? c->cfg->ckpt_timeout_ms : DEFAULT_TIMEOUT_MS;
+        if (stuck)
+            abort_inflight(c, now, NULL); /* the input ended: the end is the final commit */
+        else if (now - c->started_ms >= timeout)
+            abort_inflight(c, now, "not complete within --checkpoint-timeout-ms");
+        return SG_OK;
+    }
+    if (c->cfg->ckpt_interval_ms <= 0 || now - c->started_ms < c->cfg->ckpt_interval_ms ||
+        now - c->last_end_ms < c->cfg->ckpt_min_pause_ms)
+        return SG_OK;
+    /* Once a source has finished no checkpoint starts (as Flink before 1.14). */
+    for (int i = 0; i < c->n_subtasks; i++)
+        if (c->subtasks[i]->is_source &&
+            atomic_load_explicit(&c->subtasks[i]->pub_finished, memory_order_acquire))
+            return SG_OK;
+    char serr[512];
+    uint64_t id = c->next_id;
+    int rc = sg__ckpt_begin(c->shared.root, SG__CKPT_CHECKPOINT, id, serr, sizeof(serr));
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot start checkpoint %llu: %s", (unsigned long long)id, serr);
+        return rc;
+    }
+    c->next_id++;
+    c->inflight = id;
+    c->started_ms = now;
+    atomic_store_explicit(&c->shared.wanted, id, memory_order_seq_cst);
+    wake(c, true);
+    return SG_OK;
+}
+
+/* ---- Restore ------------------------------------------------------------------------ */
+
+/* The fingerprint without parallelism, and without the chaining that parallelism
+ * decides: the node names in order, what is left when only parallelism changed. */
+static void strip_parallelism(const char *fp, char *out, size_t len)
+{
+    size_t o = 0;
+    for (const char *p = fp; *p && o + 1 < len; p++) {
+        if (*p == '*') {
+            while (p[1] >= '0' && p[1] <= '9')
+                p++;
+            continue;
+        }
+        out[o++] = *p == ';' ? ',' : *p;
+    }
+    out[o] = '\0';
+}
+
+int sg__ckpt_find_restore(const sg__run_config *cfg, const char *fingerprint, char *dir,
+                          size_t dirlen, uint64_t *id, char *err, size_t errlen)
+{
+    sg__ckpt_meta m;
+    int rc;
+    memset(&m, 0, sizeof(m));
+    if (strcmp(cfg->restore, "latest") == 0) {
+        rc = sg__ckpt_find_latest(cfg->ckpt_dir, stderr, id, &m, err, errlen);
+        if (rc != SG_OK)
+            return rc; /* SG_NOTFOUND: nothing to restore */
+        sg__ckpt_path(cfg->ckpt_dir, SG__CKPT_CHECKPOINT, *id, dir, dirlen);
+    } else {
+        snprintf(dir, dirlen, "%s", cfg->restore);
+        for (size_t n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+            dir[n - 1] = '\0';
+        if ((rc = sg__ckpt_verify(dir, &m, err, errlen)) < 0)
+            return rc;
+        *id = m.id;
+    }
+    const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+    rc = SG_OK;
+    if (!m.fingerprint || strcmp(m.fingerprint, fingerprint) != 0) {
+        char was[2048], now[2048];
+        strip_parallelism(m.fingerprint ? m.fingerprint : "", was, sizeof(was));
+        strip_parallelism(fingerprint, now, sizeof(now));
+        if (strcmp(was, now) == 0)
+            snprintf(err, errlen,
+                     "checkpoint %s was taken with a different parallelism (%s; this run: %s): "
+                     "changing the parallelism needs a savepoint",
+                     base, m.fingerprint, fingerprint);
+        else
+            snprintf(err, errlen,
+                     "checkpoint %s was taken with a different job graph: it has %s, this run "
+                     "has %s",
+                     base, m.fingerprint ? m.fingerprint : "none", fingerprint);
+        rc = SG_EINVAL;
+    } else if (m.max_parallelism != SG__MAX_PARALLELISM) {
+        snprintf(err, errlen, "checkpoint %s has max parallelism %d, this engine %d", base,
+                 m.max_parallelism, SG__MAX_PARALLELISM);
+        rc = SG_EINVAL;
+    }
+    sg__ckpt_meta_free(&m);
+    return rc;
+}
+
+void sg__ckpt_guarantees(const sg__plan *plan, sg_checkpoint_mode mode, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < plan->n_tasks; i++)
+        for (int k = 0; k < plan->tasks[i].n_nodes && used < len; k++) {
+            const sg__node *n = plan->tasks[i].nodes[k];
+            if (n->kind != SG__NODE_SINK)
+                continue;
+            bool eo =
+                mode == SG_CHECKPOINT_EXACTLY_ONCE && (n->sink_def->flags & SG_SINK_EXACTLY_ONCE);
+            used +=
+                (size_t)snprintf(buf + used, len - used, "%ssink '%s' (%s) is %s", used ? ", " : "",
+                                 n->name, n->sink_def->name, eo ? "exactly-once" : "at-least-once");
+        }
+}
