@@ -15,9 +15,11 @@
  *   3. DIRTY: the backend is behind the entry (a put, or a delete if TOMB).
  *   4. IN_BACKEND: the backend may hold a value for the entry. Without it a delete needs
  *      no backend write. Setting it too eagerly is always safe.
- *   5. A state's 'spilled' is false only while the backend is known to hold nothing of
- *      the state; then a cache miss is an absent entry, with no backend read. This is
- *      what makes window state that fits in the cache cost no RocksDB read at all.
+ *   5. A state's 'spilled' is false only while everything the backend holds of the
+ *      state is also in the cache (a flush for a checkpoint writes copies and keeps the
+ *      entries; only eviction, or state found at open, loses that); then a cache miss is
+ *      an absent entry, with no backend read. This is what makes window state that fits
+ *      in the cache cost no RocksDB read at all, checkpoints or not.
  *   6. QUEUED: the entry's index is in the dirty list. The flag survives the entry
  *      being freed and reused, so an index is listed at most once and the list never
  *      outgrows the entry array; flush walks only the list, not the whole cache.
@@ -487,8 +489,7 @@ static int write_dirty(sg__kv *kv, const uint32_t *idx, size_t n)
                                (sg_bytes){k, klen}, (sg_bytes){entry_val(e), e->vlen}};
         if (!w->del) {
             /* Before the write, not after: a failed heap batch may have applied part of
-             * itself, and invariants 4 and 5 allow erring only on this side. */
-            kv->states[e->state].spilled = true;
+             * itself, and invariant 4 allows erring only on this side. */
             e->flags |= E_IN_BACKEND;
             puts++;
         }
@@ -537,8 +538,12 @@ static int evict(sg__kv *kv)
             kv->entries[kv->victims[i]].flags &= (uint8_t)~E_VICTIM;
         return rc;
     }
-    for (uint32_t i = 0; i < n; i++)
+    for (uint32_t i = 0; i < n; i++) {
+        entry *e = &kv->entries[kv->victims[i]];
+        if (e->flags & E_IN_BACKEND) /* the backend now holds what the cache does not */
+            kv->states[e->state].spilled = true;
         drop_entry(kv, kv->victims[i]);
+    }
     kv->stats.evictions += n;
     return SG_OK;
 }
