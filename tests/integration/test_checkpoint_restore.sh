@@ -9,12 +9,12 @@ JOB="$BUILD/jobs/trending_words.so"
 WIN=(--window-ms 10000 --slide-ms 5000 --top 3 --max-delay-ms 2000)
 IN="$TMP/posts.jsonl"
 
-# 120000 posts, mostly in order with some disorder, some late: deterministic (awk's
+# 200000 posts, mostly in order with some disorder, some late: deterministic (awk's
 # srand with a seed).
 awk 'BEGIN {
     srand(7); split("alpha beta gamma delta #sangam #flink stream batch window state river sky", w, " ");
     ts = 0;
-    for (i = 0; i < 120000; i++) {
+    for (i = 0; i < 200000; i++) {
         ts += int(rand() * 20); t = ts - int(rand() * 2500); if (t < 0) t = 0;
         n = 1 + int(rand() * 6); text = "";
         for (k = 0; k < n; k++) text = text (k ? " " : "") w[1 + int(rand() * 12)];
@@ -93,7 +93,7 @@ expect_stderr "no complete checkpoint in .*starting from the beginning" "fresh s
 # At-least-once: nothing lost. Replayed records count twice in a window, so compare
 # what was output (every window and rank of the reference), not the counts.
 d="$TMP/ck-alo"
-SANGAM_TEST_STOP_AFTER_CHECKPOINT=2 expect_exit 137 "at-least-once kill" -- \
+SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 "at-least-once kill" -- \
     run_ck "$d" "$TMP/alo.csv" --checkpoint-mode at-least-once
 expect_exit 0 "at-least-once restore" -- run_ck "$d" "$TMP/alo.csv" --restore latest \
     --checkpoint-mode at-least-once
