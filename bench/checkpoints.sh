@@ -16,9 +16,9 @@ trap 'rm -rf "$W"' EXIT
 
 declare -A CMD
 CMD[trending_words]="$J/trending_words.so --input gen:posts?count=1000000&rate=200 --output file:OUT"
-CMD[ecommerce_sessions]="$J/ecommerce_sessions.so --input gen:ecommerce?count=1000000&rate=50 --output file:OUT"
+CMD[ecommerce_sessions]="$J/ecommerce_sessions.so --input gen:ecommerce?count=2000000&rate=50 --output file:OUT"
 
-median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+median() { sort -n | awk '{a[NR] = $1} END {if (!NR) print "nan"; else print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 
 # run_once JOB EXTRA-ENGINE-OPTIONS...: prints wall seconds; keeps stderr in $W/last.err
 run_once() {
@@ -69,7 +69,7 @@ for job in trending_words ecommerce_sessions; do
         "$S" run --no-progress --parallelism 2 --checkpoint-dir "$W/ck" --checkpoint-interval-ms 1000 \
             ${CMD[$job]//OUT/$out} 2>/dev/null &
         pid=$!
-        sleep "$(echo "$off / 2" | bc -l)"
+        sleep "$(echo "$off * 0.6" | bc -l)" # after a checkpoint or more, before the end
         kill -9 $pid 2>/dev/null
         wait $pid 2>/dev/null
         killed=$(date +%s.%N)
