@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,13 @@
 #define EXIT_USAGE 2
 
 static volatile int interrupted;
+static _Atomic int savepoint_wanted; /* SIGUSR1: take a savepoint (lock-free: signal-safe) */
+
+static void on_savepoint_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&savepoint_wanted, 1);
+}
 
 static void on_signal(int sig)
 {
@@ -155,12 +163,14 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
         .ckpt_mode = strcmp(eo->ckpt_mode, "at-least-once") == 0 ? SG_CHECKPOINT_AT_LEAST_ONCE
                                                                  : SG_CHECKPOINT_EXACTLY_ONCE,
         .restore = eo->restore,
+        .savepoint = &savepoint_wanted,
         .job_name = job_name,
         .quiet = eo->quiet,
     };
     sg__run_stats st;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGUSR1, on_savepoint_signal);
     rc = sg__runtime_run(job, &cfg, &st, err, sizeof(err));
     sg__job_free(job);
     if (rc < 0) {
