@@ -257,7 +257,9 @@ static int cmd_run(int argc, char **argv)
         {"retain", SG_OPT_I64, &eo.retain, "completed checkpoints kept (default 3)", false, 1},
         {"checkpoint-mode", SG_OPT_STR, &eo.ckpt_mode, "exactly-once or at-least-once", false, 0},
         {"restore", SG_OPT_STR, &eo.restore,
-         "resume from 'latest' (in --checkpoint-dir) or a checkpoint directory", false, 0},
+         "resume from 'latest' (in --checkpoint-dir), a checkpoint or a savepoint directory "
+         "(kill -USR1 takes a savepoint)",
+         false, 0},
     };
     char err[400];
     int job_at = 0;
