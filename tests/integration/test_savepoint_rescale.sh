@@ -61,6 +61,32 @@ savepoint_then_restore() {
 savepoint_then_restore "$TW" 'gen:posts?count=150000' 0 1 2 4
 savepoint_then_restore "$EC" 'gen:ecommerce?count=60000' 1 1 4
 
+# A parallel source's position cannot be split: gen:clicks (one instance per subtask)
+# restores at its own parallelism and is refused at another, in one line.
+EX="$BUILD/jobs/examples.so"
+CL='gen:clicks?count=200000'
+SANGAM_TEST_SAVEPOINT_AT=1 SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 \
+    "examples: killed after savepoint 1" -- "$SANGAM" run --quiet --parallelism 2 --workers 2 \
+    --checkpoint-dir "$TMP/ex" --checkpoint-interval-ms 20 "$EX" --input "$CL" \
+    --output "file:$TMP/ex.csv"
+cp "$TMP/ex.csv" "$TMP/ex3.csv"
+expect_exit 1 "examples: a parallel source at another parallelism" -- "$SANGAM" run --quiet \
+    --parallelism 3 --restore "$TMP/ex/sp-000001" "$EX" --input "$CL" --output "file:$TMP/ex3.csv"
+expect_stderr "cannot change the parallelism of 'clicks' \(2 to 3\): it is not keyed and keeps state of its own" \
+    "parallel source refused"
+expect_one_line "parallel source refused"
+expect_exit 0 "examples: restored at its own parallelism" -- "$SANGAM" run --quiet \
+    --parallelism 2 --restore "$TMP/ex/sp-000001" "$EX" --input "$CL" --output "file:$TMP/ex.csv"
+
+# A damaged savepoint is found before any state is read.
+cp -r "$TMP/trending_words/ck/sp-000002" "$TMP/sp-bad"
+f=$(ls "$TMP/sp-bad"/n*.sp | tail -1)
+printf 'X' | dd of="$f" bs=1 seek=20 conv=notrunc 2>/dev/null
+expect_exit 1 "a damaged savepoint" -- "$SANGAM" run --quiet --parallelism 1 \
+    --restore "$TMP/sp-bad" "$TW" --input 'gen:posts?count=150000' --output "file:$TMP/z.csv"
+expect_stderr "sp-bad.*$(basename "$f"): checksum mismatch" "damaged savepoint refused"
+expect_one_line "damaged savepoint refused"
+
 # A checkpoint (not a savepoint) still refuses another parallelism.
 chk=$(ls -d "$TMP/trending_words/ck/chk-"* | head -1)
 expect_exit 1 "a checkpoint at another parallelism" -- "$SANGAM" run --quiet --parallelism 1 \
