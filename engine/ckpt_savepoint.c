@@ -66,13 +66,18 @@ int sg__sp_load_kv(sg_snap_reader *r, sg__kv *kv, int subtask, int parallelism, 
 {
     uint64_t n_states, kg, count = 0;
     int rc = sg_snap_get_u64(r, &n_states) < 0 ? SG_ESERDE : SG_OK;
-    char name[256];
+    char *name = NULL;
     for (uint64_t s = 0; s < n_states && rc >= 0; s++) {
         sg_bytes nb, key, val;
         uint32_t id = 0;
         bool declared = false;
-        if (sg_snap_get_bytes(r, &nb) < 0 || nb.len == 0 || nb.len >= sizeof(name)) {
+        if (sg_snap_get_bytes(r, &nb) < 0 || nb.len == 0) {
             rc = SG_ESERDE;
+            break;
+        }
+        sg_free(name);
+        if (!(name = sg_malloc(nb.len + 1))) {
+            rc = SG_ENOMEM;
             break;
         }
         memcpy(name, nb.data, nb.len);
@@ -104,6 +109,7 @@ int sg__sp_load_kv(sg_snap_reader *r, sg__kv *kv, int subtask, int parallelism, 
             count++;
         }
     }
+    sg_free(name);
     if (loaded)
         *loaded = count;
     return rc < 0 ? rc : SG_OK;
