@@ -45,10 +45,11 @@ typedef struct sg__ckpt_shared {
 typedef struct sg__ckpt_stats {
     uint64_t completed, aborted;
     uint64_t last_id;
-    double last_ms, max_ms; /* trigger to complete */
-    double last_sync_ms;    /* the slowest subtask's synchronous part, last one */
-    uint64_t last_bytes;    /* snapshot files and state directories of the last */
-    uint64_t restored_from; /* the checkpoint this run restored, 0: none */
+    double last_ms, max_ms;  /* trigger to complete */
+    double last_sync_ms;     /* the slowest subtask's synchronous part, last one */
+    uint64_t last_bytes;     /* snapshot files and state directories of the last */
+    uint64_t restored_from;  /* the checkpoint this run restored, 0: none */
+    bool restored_savepoint; /* ... and it was a savepoint */
 } sg__ckpt_stats;
 
 typedef struct sg__ckpt_coord {

@@ -86,7 +86,8 @@ static int load_job(const char *path, sg_job_main_fn *fn, void **handle)
 static void print_summary(const sg__run_stats *st)
 {
     if (st->ckpt.restored_from)
-        fprintf(stderr, "sangam: restored from checkpoint %llu\n",
+        fprintf(stderr, "sangam: restored from %s %llu\n",
+                st->ckpt.restored_savepoint ? "savepoint" : "checkpoint",
                 (unsigned long long)st->ckpt.restored_from);
     double rate = st->wall_s > 0 ? (double)st->read / st->wall_s : 0;
     fprintf(stderr,

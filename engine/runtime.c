@@ -468,6 +468,7 @@ static int setup_checkpoints(runtime *rt, sg__run_stats *stats, char *err, size_
                 rt->subtasks[i]->restore_savepoint = kind == SG__CKPT_SAVEPOINT;
         }
         stats->ckpt.restored_from = restored;
+        stats->ckpt.restored_savepoint = rt->restore_dir && kind == SG__CKPT_SAVEPOINT;
     }
     if (!rt->ckpt_on)
         return SG_OK;

@@ -35,6 +35,7 @@ savepoint_then_restore() {
             --workers 2 --checkpoint-dir "$d/ck$p" --checkpoint-interval-ms 20 --restore "$sp" \
             "$job" --input "$input" --output "file:$d/p$p/out.csv" || continue
         expect_stderr "restored savepoint $sp in" "$name: restore at $p names the savepoint"
+        expect_stderr "restored from savepoint 2\$" "$name: the summary names the savepoint"
         if [ "$sort" = 1 ]; then
             checks=$((checks + 1))
             [ "$(head -1 "$d/p$p/out.csv")" = "$(head -1 "$d/ref.csv")" ] &&
