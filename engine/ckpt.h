@@ -27,6 +27,8 @@
 
 #include <sangam/sangam.h>
 
+#include "engine/ckpt_store.h"
+
 struct sg__subtask;
 struct sg__plan;
 struct sg__run_config;
@@ -37,15 +39,17 @@ typedef struct sg__ckpt_shared {
     sg_checkpoint_mode mode;
     _Atomic uint64_t wanted;    /* the newest checkpoint triggered */
     _Atomic uint64_t completed; /* the newest checkpoint completed */
+    _Atomic uint64_t savepoint; /* the newest savepoint triggered (raised before wanted) */
 } sg__ckpt_shared;
 
 typedef struct sg__ckpt_stats {
     uint64_t completed, aborted;
     uint64_t last_id;
-    double last_ms, max_ms; /* trigger to complete */
-    double last_sync_ms;    /* the slowest subtask's synchronous part, last one */
-    uint64_t last_bytes;    /* snapshot files and state directories of the last */
-    uint64_t restored_from; /* the checkpoint this run restored, 0: none */
+    double last_ms, max_ms;  /* trigger to complete */
+    double last_sync_ms;     /* the slowest subtask's synchronous part, last one */
+    uint64_t last_bytes;     /* snapshot files and state directories of the last */
+    uint64_t restored_from;  /* the checkpoint this run restored, 0: none */
+    bool restored_savepoint; /* ... and it was a savepoint */
 } sg__ckpt_stats;
 
 typedef struct sg__ckpt_coord {
@@ -56,10 +60,14 @@ typedef struct sg__ckpt_coord {
     int n_subtasks;
     char *fingerprint; /* owned */
     uint64_t next_id;
-    uint64_t inflight;   /* 0: none */
-    sg_time started_ms;  /* of the one in flight */
-    sg_time last_end_ms; /* when the last one completed or aborted */
-    uint64_t stop_after; /* test hook: _exit(137) once this checkpoint is complete */
+    uint64_t inflight;    /* 0: none */
+    sg_time started_ms;   /* of the one in flight */
+    sg_time last_end_ms;  /* when the last one completed or aborted */
+    uint64_t stop_after;  /* test hook: _exit(137) once this checkpoint is complete */
+    char *sp_fingerprint; /* owned: the parallelism-free one savepoints record */
+    bool inflight_sp;     /* the one in flight is a savepoint */
+    uint64_t sp_at;       /* test hook: the sp_at-th trigger this run is a savepoint */
+    uint64_t triggered;   /* triggers this run */
     sg__ckpt_stats stats;
 } sg__ckpt_coord;
 
@@ -67,22 +75,30 @@ typedef struct sg__ckpt_coord {
  * "src,parse*2>count*2>out*1" (sg_malloc'd; NULL: no memory). */
 char *sg__ckpt_fingerprint(const struct sg__plan *plan);
 
+/* A savepoint's fingerprint: the node names in plan order without parallelism or
+ * chaining ("nodes:src,parse,count,out"), sg_malloc'd; NULL: no memory. */
+char *sg__ckpt_sp_fingerprint(const struct sg__plan *plan);
+
 /* Prepares the coordinator; checkpoint ids start after first_id. */
 int sg__ckpt_coord_init(sg__ckpt_coord *c, const struct sg__run_config *cfg,
                         const struct sg__plan *plan, struct sg__subtask **subtasks, int n,
                         uint64_t first_id, char *err, size_t errlen);
 /* One step of the coordinator (called every few ms): complete, abort or trigger.
+ * *savepoint (may be NULL; set by SIGUSR1) asks for a savepoint: it is triggered at
+ * the next step with nothing in flight, and *savepoint is cleared.
  * SG_OK, or an error with one line in err that fails the job (a checkpoint that
  * cannot be written). */
-int sg__ckpt_coord_tick(sg__ckpt_coord *c, char *err, size_t errlen);
+int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, size_t errlen);
 void sg__ckpt_coord_free(sg__ckpt_coord *c);
 
 /* Finds the checkpoint cfg->restore names ("latest" in cfg->ckpt_dir, or a directory),
- * verifies it and checks that it was taken with this plan (fingerprint). SG_OK with
- * its directory in dir and its id; SG_NOTFOUND for "latest" when there is no complete
- * checkpoint (start fresh); or an error with one line in err. */
-int sg__ckpt_find_restore(const struct sg__run_config *cfg, const char *fingerprint, char *dir,
-                          size_t dirlen, uint64_t *id, char *err, size_t errlen);
+ * verifies it and checks that it was taken with this plan (fingerprint; a savepoint:
+ * the same nodes, at any parallelism, and max parallelism SG__MAX_PARALLELISM). SG_OK
+ * with its directory in dir, its id and its kind; SG_NOTFOUND for "latest" when there is no
+ * complete checkpoint (start fresh); or an error with one line in err. */
+int sg__ckpt_find_restore(const struct sg__run_config *cfg, const struct sg__plan *plan, char *dir,
+                          size_t dirlen, uint64_t *id, sg__ckpt_kind *kind, char *err,
+                          size_t errlen);
 /* One line: the guarantee each sink of the plan gives under mode, into buf. */
 void sg__ckpt_guarantees(const struct sg__plan *plan, sg_checkpoint_mode mode, char *buf,
                          size_t len);

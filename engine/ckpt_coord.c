@@ -69,6 +69,34 @@ char *sg__ckpt_fingerprint(const sg__plan *plan)
     return b.buf;
 }
 
+/* The fingerprint without parallelism, and without the chaining that parallelism
+ * decides: the node names in order, what is left when only parallelism changed. */
+static void strip_parallelism(const char *fp, char *out, size_t len)
+{
+    size_t o = 0;
+    for (const char *p = fp; *p && o + 1 < len; p++) {
+        if (*p == '*') {
+            while (p[1] >= '0' && p[1] <= '9')
+                p++;
+            continue;
+        }
+        out[o++] = *p == ';' ? ',' : *p;
+    }
+    out[o] = '\0';
+}
+
+char *sg__ckpt_sp_fingerprint(const sg__plan *plan)
+{
+    char *fp = sg__ckpt_fingerprint(plan), *out = NULL;
+    size_t len = fp ? strlen(fp) + 8 : 0;
+    if (fp && (out = sg_malloc(len))) {
+        memcpy(out, "nodes:", 6);
+        strip_parallelism(fp, out + 6, len - 6);
+    }
+    sg_free(fp);
+    return out;
+}
+
 /* ---- Lifecycle ---------------------------------------------------------------------- */
 
 int sg__ckpt_coord_init(sg__ckpt_coord *c, const sg__run_config *cfg, const sg__plan *plan,
@@ -93,7 +121,13 @@ int sg__ckpt_coord_init(sg__ckpt_coord *c, const sg__run_config *cfg, const sg__
     const char *stop = getenv("SANGAM_TEST_STOP_AFTER_CHECKPOINT");
     if (stop && *stop)
         c->stop_after = strtoull(stop, NULL, 10);
-    if (!(c->fingerprint = sg__ckpt_fingerprint(plan)))
+    /* Test-only: the N-th checkpoint triggered this run is a savepoint (a deterministic
+     * stand-in for SIGUSR1). */
+    const char *sp = getenv("SANGAM_TEST_SAVEPOINT_AT");
+    if (sp && *sp)
+        c->sp_at = strtoull(sp, NULL, 10);
+    if (!(c->fingerprint = sg__ckpt_fingerprint(plan)) ||
+        !(c->sp_fingerprint = sg__ckpt_sp_fingerprint(plan)))
         goto nomem;
     for (int i = 0; i < n; i++) {
         sg__subtask *t = subtasks[i];
@@ -114,7 +148,8 @@ void sg__ckpt_coord_free(sg__ckpt_coord *c)
         c->subtasks[i]->inst_bytes = NULL;
     }
     sg_free(c->fingerprint);
-    c->fingerprint = NULL;
+    sg_free(c->sp_fingerprint);
+    c->fingerprint = c->sp_fingerprint = NULL;
 }
 
 /* ---- Completing --------------------------------------------------------------------- */
@@ -158,23 +193,28 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
 {
     char dir[PATH_MAX], serr[512];
     uint64_t id = c->inflight, bytes = 0, sync_us = 0;
-    sg__ckpt_path(c->shared.root, SG__CKPT_CHECKPOINT, id, dir, sizeof(dir));
+    sg__ckpt_kind kind = c->inflight_sp ? SG__CKPT_SAVEPOINT : SG__CKPT_CHECKPOINT;
+    const char *what = c->inflight_sp ? "savepoint" : "checkpoint";
+    sg__ckpt_path(c->shared.root, kind, id, dir, sizeof(dir));
     sg__ckpt_meta m = {
         .id = id,
         .time_ms = now,
-        .kind = SG__CKPT_CHECKPOINT,
+        .kind = kind,
         .job = sg_strdup(c->cfg->job_name ? c->cfg->job_name : "job"),
-        .fingerprint = sg_strdup(c->fingerprint),
+        .fingerprint = sg_strdup(c->inflight_sp ? c->sp_fingerprint : c->fingerprint),
         .max_parallelism = SG__MAX_PARALLELISM,
     };
     int rc = m.job && m.fingerprint ? op_sizes(c, &m) : SG_ENOMEM;
     if (rc < 0)
-        snprintf(err, errlen, "out of memory completing checkpoint %llu", (unsigned long long)id);
+        snprintf(err, errlen, "out of memory completing %s %llu", what, (unsigned long long)id);
     else if ((rc = sg__ckpt_complete(dir, &m, serr, sizeof(serr))) < 0)
-        snprintf(err, errlen, "cannot complete checkpoint %llu: %s", (unsigned long long)id, serr);
+        snprintf(err, errlen, "cannot complete %s %llu: %s", what, (unsigned long long)id, serr);
     sg__ckpt_meta_free(&m);
     if (rc < 0)
         return rc;
+    /* Asked for by the user (SIGUSR1): always said, --quiet or not. */
+    if (c->inflight_sp)
+        fprintf(stderr, "sangam: savepoint %llu complete: %s\n", (unsigned long long)id, dir);
     if (c->stop_after && c->stop_after == c->stats.completed + 1)
         _exit(137);
     for (int i = 0; i < c->n_subtasks; i++) {
@@ -202,7 +242,10 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
 
 static void abort_inflight(sg__ckpt_coord *c, sg_time now, const char *why)
 {
-    if (!c->cfg->quiet && why)
+    if (c->inflight_sp)
+        fprintf(stderr, "sangam: savepoint %llu aborted: %s\n", (unsigned long long)c->inflight,
+                why ? why : "the input ended before every operator reached it");
+    else if (!c->cfg->quiet && why)
         fprintf(stderr, "sangam: checkpoint %llu aborted: %s\n", (unsigned long long)c->inflight,
                 why);
     c->stats.aborted++;
@@ -210,7 +253,7 @@ static void abort_inflight(sg__ckpt_coord *c, sg_time now, const char *why)
     c->last_end_ms = now;
 }
 
-int sg__ckpt_coord_tick(sg__ckpt_coord *c, char *err, size_t errlen)
+int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, size_t errlen)
 {
     sg_time now = sg__now_ms();
     if (c->inflight) {
@@ -233,24 +276,36 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, char *err, size_t errlen)
             abort_inflight(c, now, "not complete within --checkpoint-timeout-ms");
         return SG_OK;
     }
-    if (c->cfg->ckpt_interval_ms <= 0 || now - c->started_ms < c->cfg->ckpt_interval_ms ||
-        now - c->last_end_ms < c->cfg->ckpt_min_pause_ms)
+    /* A savepoint asked for starts now, whatever the interval. */
+    bool sp = savepoint && atomic_exchange(savepoint, 0) != 0;
+    if (!sp && (c->cfg->ckpt_interval_ms <= 0 || now - c->started_ms < c->cfg->ckpt_interval_ms ||
+                now - c->last_end_ms < c->cfg->ckpt_min_pause_ms))
         return SG_OK;
     /* Once a source has finished no checkpoint starts (as Flink before 1.14). */
     for (int i = 0; i < c->n_subtasks; i++)
         if (c->subtasks[i]->is_source &&
-            atomic_load_explicit(&c->subtasks[i]->pub_finished, memory_order_acquire))
+            atomic_load_explicit(&c->subtasks[i]->pub_finished, memory_order_acquire)) {
+            if (sp)
+                fprintf(stderr, "sangam: savepoint not taken: a source has finished\n");
             return SG_OK;
+        }
+    sp |= c->sp_at && c->sp_at == c->triggered + 1;
     char serr[512];
     uint64_t id = c->next_id;
-    int rc = sg__ckpt_begin(c->shared.root, SG__CKPT_CHECKPOINT, id, serr, sizeof(serr));
+    sg__ckpt_kind kind = sp ? SG__CKPT_SAVEPOINT : SG__CKPT_CHECKPOINT;
+    int rc = sg__ckpt_begin(c->shared.root, kind, id, serr, sizeof(serr));
     if (rc < 0) {
-        snprintf(err, errlen, "cannot start checkpoint %llu: %s", (unsigned long long)id, serr);
+        snprintf(err, errlen, "cannot start %s %llu: %s", sp ? "savepoint" : "checkpoint",
+                 (unsigned long long)id, serr);
         return rc;
     }
     c->next_id++;
+    c->triggered++;
     c->inflight = id;
+    c->inflight_sp = sp;
     c->started_ms = now;
+    if (sp) /* before wanted: a subtask that sees id must know its kind */
+        atomic_store_explicit(&c->shared.savepoint, id, memory_order_seq_cst);
     atomic_store_explicit(&c->shared.wanted, id, memory_order_seq_cst);
     wake(c, true);
     return SG_OK;
@@ -258,24 +313,8 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, char *err, size_t errlen)
 
 /* ---- Restore ------------------------------------------------------------------------ */
 
-/* The fingerprint without parallelism, and without the chaining that parallelism
- * decides: the node names in order, what is left when only parallelism changed. */
-static void strip_parallelism(const char *fp, char *out, size_t len)
-{
-    size_t o = 0;
-    for (const char *p = fp; *p && o + 1 < len; p++) {
-        if (*p == '*') {
-            while (p[1] >= '0' && p[1] <= '9')
-                p++;
-            continue;
-        }
-        out[o++] = *p == ';' ? ',' : *p;
-    }
-    out[o] = '\0';
-}
-
-int sg__ckpt_find_restore(const sg__run_config *cfg, const char *fingerprint, char *dir,
-                          size_t dirlen, uint64_t *id, char *err, size_t errlen)
+int sg__ckpt_find_restore(const sg__run_config *cfg, const sg__plan *plan, char *dir, size_t dirlen,
+                          uint64_t *id, sg__ckpt_kind *kind, char *err, size_t errlen)
 {
     sg__ckpt_meta m;
     int rc;
@@ -293,28 +332,41 @@ int sg__ckpt_find_restore(const sg__run_config *cfg, const char *fingerprint, ch
             return rc;
         *id = m.id;
     }
+    *kind = m.kind;
     const char *base = strrchr(dir, '/') ? strrchr(dir, '/') + 1 : dir;
+    bool sp = m.kind == SG__CKPT_SAVEPOINT;
+    char *fingerprint = sp ? sg__ckpt_sp_fingerprint(plan) : sg__ckpt_fingerprint(plan);
+    if (!fingerprint) {
+        sg__ckpt_meta_free(&m);
+        snprintf(err, errlen, "out of memory");
+        return SG_ENOMEM;
+    }
     rc = SG_OK;
-    if (!m.fingerprint || strcmp(m.fingerprint, fingerprint) != 0) {
+    if (m.max_parallelism != SG__MAX_PARALLELISM) {
+        /* Key groups are the unit that moves between subtasks; their number is fixed. */
+        snprintf(err, errlen,
+                 "%s %s was taken with max parallelism %d, this engine's is %d: changing the "
+                 "max parallelism (the number of key groups) is not supported",
+                 sp ? "savepoint" : "checkpoint", base, m.max_parallelism, SG__MAX_PARALLELISM);
+        rc = SG_EINVAL;
+    } else if (!m.fingerprint || strcmp(m.fingerprint, fingerprint) != 0) {
         char was[2048], now[2048];
         strip_parallelism(m.fingerprint ? m.fingerprint : "", was, sizeof(was));
         strip_parallelism(fingerprint, now, sizeof(now));
-        if (strcmp(was, now) == 0)
+        if (!sp && strcmp(was, now) == 0)
             snprintf(err, errlen,
                      "checkpoint %s was taken with a different parallelism (%s; this run: %s): "
                      "changing the parallelism needs a savepoint",
                      base, m.fingerprint, fingerprint);
         else
             snprintf(err, errlen,
-                     "checkpoint %s was taken with a different job graph: it has %s, this run "
+                     "%s %s was taken with a different job graph: it has %s, this run "
                      "has %s",
-                     base, m.fingerprint ? m.fingerprint : "none", fingerprint);
-        rc = SG_EINVAL;
-    } else if (m.max_parallelism != SG__MAX_PARALLELISM) {
-        snprintf(err, errlen, "checkpoint %s has max parallelism %d, this engine %d", base,
-                 m.max_parallelism, SG__MAX_PARALLELISM);
+                     sp ? "savepoint" : "checkpoint", base, m.fingerprint ? m.fingerprint : "none",
+                     fingerprint);
         rc = SG_EINVAL;
     }
+    sg_free(fingerprint);
     sg__ckpt_meta_free(&m);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,13 @@
 #define EXIT_USAGE 2
 
 static volatile int interrupted;
+static _Atomic int savepoint_wanted; /* SIGUSR1: take a savepoint (lock-free: signal-safe) */
+
+static void on_savepoint_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&savepoint_wanted, 1);
+}
 
 static void on_signal(int sig)
 {
@@ -78,7 +86,8 @@ static int load_job(const char *path, sg_job_main_fn *fn, void **handle)
 static void print_summary(const sg__run_stats *st)
 {
     if (st->ckpt.restored_from)
-        fprintf(stderr, "sangam: restored from checkpoint %llu\n",
+        fprintf(stderr, "sangam: restored from %s %llu\n",
+                st->ckpt.restored_savepoint ? "savepoint" : "checkpoint",
                 (unsigned long long)st->ckpt.restored_from);
     double rate = st->wall_s > 0 ? (double)st->read / st->wall_s : 0;
     fprintf(stderr,
@@ -155,12 +164,14 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
         .ckpt_mode = strcmp(eo->ckpt_mode, "at-least-once") == 0 ? SG_CHECKPOINT_AT_LEAST_ONCE
                                                                  : SG_CHECKPOINT_EXACTLY_ONCE,
         .restore = eo->restore,
+        .savepoint = &savepoint_wanted,
         .job_name = job_name,
         .quiet = eo->quiet,
     };
     sg__run_stats st;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGUSR1, on_savepoint_signal);
     rc = sg__runtime_run(job, &cfg, &st, err, sizeof(err));
     sg__job_free(job);
     if (rc < 0) {
@@ -247,7 +258,9 @@ static int cmd_run(int argc, char **argv)
         {"retain", SG_OPT_I64, &eo.retain, "completed checkpoints kept (default 3)", false, 1},
         {"checkpoint-mode", SG_OPT_STR, &eo.ckpt_mode, "exactly-once or at-least-once", false, 0},
         {"restore", SG_OPT_STR, &eo.restore,
-         "resume from 'latest' (in --checkpoint-dir) or a checkpoint directory", false, 0},
+         "resume from 'latest' (in --checkpoint-dir), a checkpoint or a savepoint directory "
+         "(kill -USR1 takes a savepoint)",
+         false, 0},
     };
     char err[400];
     int job_at = 0;

@@ -171,6 +171,9 @@ void sg__inst_close(sg_ctx *c);
  * every watermark. Call between callbacks, before the scratch reset. */
 int sg__state_tick(sg_ctx *c, size_t n);
 int sg__state_sweep_watermark(sg_ctx *c);
+/* Opens the instance's kv now if it is not open yet (a savepoint restore loads
+ * entries before the operator's open declares its states). */
+int sg__state_open(sg_ctx *c);
 /* Frees the per-state metadata (sg__inst_close). */
 void sg__state_meta_free(sg_ctx *c);
 

@@ -38,6 +38,11 @@ static int open_kv(sg_ctx *ctx)
     return SG_OK;
 }
 
+int sg__state_open(sg_ctx *ctx)
+{
+    return ctx->kv ? SG_OK : open_kv(ctx);
+}
+
 /* ---- Shared helpers (state_ctx.h) ------------------------------------------ */
 
 int sg__state_fail(sg_ctx *ctx, int rc)

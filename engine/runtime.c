@@ -450,13 +450,8 @@ static int setup_checkpoints(runtime *rt, sg__run_stats *stats, char *err, size_
                                   : SG_CHECKPOINT_EXACTLY_ONCE;
     if (cfg->restore) {
         char dir[PATH_MAX];
-        char *fp = sg__ckpt_fingerprint(&rt->plan);
-        if (!fp) {
-            snprintf(err, errlen, "out of memory");
-            return SG_ENOMEM;
-        }
-        rc = sg__ckpt_find_restore(cfg, fp, dir, sizeof(dir), &restored, err, errlen);
-        sg_free(fp);
+        sg__ckpt_kind kind = SG__CKPT_CHECKPOINT;
+        rc = sg__ckpt_find_restore(cfg, &rt->plan, dir, sizeof(dir), &restored, &kind, err, errlen);
         if (rc == SG_NOTFOUND) {
             if (!cfg->quiet)
                 fprintf(stderr,
@@ -468,8 +463,12 @@ static int setup_checkpoints(runtime *rt, sg__run_stats *stats, char *err, size_
         } else if (!(rt->restore_dir = sg_strdup(dir))) {
             snprintf(err, errlen, "out of memory");
             return SG_ENOMEM;
+        } else {
+            for (int i = 0; i < rt->n_subtasks; i++)
+                rt->subtasks[i]->restore_savepoint = kind == SG__CKPT_SAVEPOINT;
         }
         stats->ckpt.restored_from = restored;
+        stats->ckpt.restored_savepoint = rt->restore_dir && kind == SG__CKPT_SAVEPOINT;
     }
     if (!rt->ckpt_on)
         return SG_OK;
@@ -520,8 +519,10 @@ static int run_workers(runtime *rt, double start, char *err, size_t errlen)
             snprintf(err, errlen, "interrupted");
             return SG_ECANCELED;
         }
+        if (!rt->ckpt_on && rt->cfg->savepoint && atomic_exchange(rt->cfg->savepoint, 0))
+            fprintf(stderr, "sangam: savepoint not taken: savepoints need --checkpoint-dir\n");
         if (rt->ckpt_on && !atomic_load(&rt->sched.failed) &&
-            (rc = sg__ckpt_coord_tick(&rt->coord, err, errlen)) < 0) {
+            (rc = sg__ckpt_coord_tick(&rt->coord, rt->cfg->savepoint, err, errlen)) < 0) {
             sg__sched_stop(&rt->sched);
             sg__sched_join(&rt->sched);
             if (shown)
@@ -579,8 +580,9 @@ int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats
     /* From the start of the run to state reopened and timers re-armed: the part of
      * recovery that restore itself costs (scripts/kill-verify.sh reads this line). */
     if (rt.restore_dir && !cfg->quiet)
-        fprintf(stderr, "sangam: restored checkpoint %s in %.0f ms\n", rt.restore_dir,
-                (now_s() - start) * 1000.0);
+        fprintf(stderr, "sangam: restored %s %s in %.0f ms\n",
+                rt.n_subtasks && rt.subtasks[0]->restore_savepoint ? "savepoint" : "checkpoint",
+                rt.restore_dir, (now_s() - start) * 1000.0);
     rc = run_workers(&rt, start, err, errlen);
 out:;
     sg_time wm;

@@ -4,6 +4,7 @@
 #ifndef SG_ENGINE_RUNTIME_H
 #define SG_ENGINE_RUNTIME_H
 
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "engine/ckpt.h"
@@ -31,6 +32,7 @@ typedef struct sg__run_config {
     int ckpt_retain;              /* 0: 3 */
     sg_checkpoint_mode ckpt_mode; /* NONE: exactly-once when checkpoints are on */
     const char *restore;          /* NULL, "latest" (in ckpt_dir) or a checkpoint directory */
+    _Atomic int *savepoint;       /* set (by SIGUSR1) to take a savepoint; may be NULL */
     const char *job_name;         /* the job file's base name, recorded in checkpoints */
     bool quiet;                   /* no notices on stderr (the guarantee line, restore) */
 } sg__run_config;

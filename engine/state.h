@@ -125,6 +125,12 @@ int sg__kv_sweep(sg__kv *kv, const uint32_t *ids, size_t n_ids, size_t budget, s
  * RocksDB state directory restores exactly what was stored at the call. */
 int sg__kv_checkpoint(sg__kv *kv, const char *dir);
 
+/* The states declared so far: ids 0 .. sg__kv_n_states - 1, each with its name
+ * (borrowed, valid while the kv is open). For savepoints, which dump every state by
+ * name so that a restore can declare them again in any order. */
+uint32_t sg__kv_n_states(const sg__kv *kv);
+const char *sg__kv_state_name(const sg__kv *kv, uint32_t id);
+
 /* The number of entries of state id stored: flushes, then counts the backend's.
  * For tests and diagnostics; costs a full pass over the state on RocksDB. */
 int sg__kv_count(sg__kv *kv, uint32_t id, uint64_t *n);

@@ -718,6 +718,16 @@ int sg__kv_declare(sg__kv *kv, const char *name, uint32_t *id)
     return SG_OK;
 }
 
+uint32_t sg__kv_n_states(const sg__kv *kv)
+{
+    return kv->n_states;
+}
+
+const char *sg__kv_state_name(const sg__kv *kv, uint32_t id)
+{
+    return id < kv->n_states ? kv->states[id].name : NULL;
+}
+
 int sg__kv_get(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t ns, sg_bytes *out)
 {
     int rc = check_args(kv, id, key);

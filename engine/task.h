@@ -110,6 +110,7 @@ typedef struct sg__subtask {
     uint64_t ckpt_align;              /* the barrier being aligned; 0: none */
     uint64_t precommitted, committed; /* sinks: the newest pre_commit and commit ids */
     bool resend_wm;                   /* restored: send the tail's watermark first */
+    bool restore_savepoint;           /* sg__subtask_open's directory is a savepoint */
     _Atomic uint64_t acked;           /* the newest checkpoint whose snapshot is written */
     _Atomic uint64_t ack_bytes;       /* its size: .snap plus state directories */
     _Atomic uint64_t ack_sync_us;     /* how long its synchronous part took */
@@ -124,6 +125,15 @@ int sg__subtask_run(sg__subtask *t);
  * the subtask's snapshot in checkpoint directory restore_dir, or fresh when NULL
  * (task_ckpt.c). Keyed instances' state directories must not exist yet. */
 int sg__subtask_open(sg__subtask *t, const char *restore_dir);
+/* After a restore from checkpoint or savepoint id (its instances open): the inputs
+ * stand at the restored input watermark, ids after id are new (task_ckpt.c). */
+void sg__subtask_restored(sg__subtask *t, uint64_t id);
+/* Savepoints (task_savepoint.c): writes chain instance k's n<node>.<stage>-s<subtask>.sp into
+ * dir (its bytes into *bytes), and opens every instance of the chain from the
+ * savepoint in dir, at this run's parallelism (key groups filtered). */
+int sg__subtask_savepoint_instance(sg__subtask *t, int k, uint64_t id, const char *dir,
+                                   uint64_t *bytes);
+int sg__subtask_open_savepoint(sg__subtask *t, const char *dir);
 /* Writes the subtask's snapshot of checkpoint id into the checkpoint's directory
  * (pre-committing sinks first) and acknowledges it (task_ckpt.c). */
 int sg__subtask_snapshot(sg__subtask *t, uint64_t id);

@@ -58,7 +58,8 @@ static uint64_t dir_bytes(const char *dir)
 
 /* ---- Snapshot -------------------------------------------------------------------- */
 
-static int snapshot_instance(sg__subtask *t, int k, uint64_t id, const char *dir, sg_snap_writer *w)
+static int snapshot_instance(sg__subtask *t, int k, uint64_t id, const char *dir, sg_snap_writer *w,
+                             bool savepoint)
 {
     sg_ctx *c = &t->chain[k];
     uint64_t bytes = 0;
@@ -72,6 +73,12 @@ static int snapshot_instance(sg__subtask *t, int k, uint64_t id, const char *dir
             return rc;
         }
         sg__scratch_reset(&c->scratch);
+    }
+    if (savepoint) {
+        rc = sg__subtask_savepoint_instance(t, k, id, dir, &bytes);
+        if (t->inst_bytes)
+            atomic_store_explicit(&t->inst_bytes[k], bytes, memory_order_relaxed);
+        return rc;
     }
     if (sg_snap_put_i64(w, c->wm) < 0 || sg_snap_put_i64(w, c->max_ts) < 0 ||
         sg_snap_put_u64(w, c->kv ? 1 : 0) < 0)
@@ -106,7 +113,10 @@ int sg__subtask_snapshot(sg__subtask *t, uint64_t id)
     char dir[PATH_MAX], name[64], err[512];
     uint64_t start = now_us();
     int rc = SG_OK;
-    sg__ckpt_path(t->ckpt->root, SG__CKPT_CHECKPOINT, id, dir, sizeof(dir));
+    /* A savepoint writes one file per instance (task_savepoint.c) and no .snap. */
+    bool sp = atomic_load_explicit(&t->ckpt->savepoint, memory_order_acquire) == id;
+    sg__ckpt_path(t->ckpt->root, sp ? SG__CKPT_SAVEPOINT : SG__CKPT_CHECKPOINT, id, dir,
+                  sizeof(dir));
     sg_snap_writer w;
     sg__snap_writer_init(&w);
     sg_snap_put_u64(&w, SNAP_FORMAT);
@@ -116,10 +126,15 @@ int sg__subtask_snapshot(sg__subtask *t, uint64_t id)
     sg_snap_put_i64(&w, t->wm_out);
     sg_snap_put_u64(&w, (uint64_t)t->n_chain);
     for (int k = 0; k < t->n_chain && rc >= 0; k++)
-        rc = snapshot_instance(t, k, id, dir, &w);
-    if (rc >= 0 && w.failed)
+        rc = snapshot_instance(t, k, id, dir, &w, sp);
+    if (rc >= 0 && sp) {
+        uint64_t total = 0;
+        for (int k = 0; t->inst_bytes && k < t->n_chain; k++)
+            total += atomic_load_explicit(&t->inst_bytes[k], memory_order_relaxed);
+        atomic_store_explicit(&t->ack_bytes, total, memory_order_relaxed);
+    } else if (rc >= 0 && w.failed)
         rc = sg_ctx_errorf(&t->chain[0], SG_ENOMEM, "out of memory writing a snapshot");
-    if (rc >= 0) {
+    else if (rc >= 0) {
         sg_bytes b = sg__snap_writer_bytes(&w);
         snprintf(name, sizeof(name), "t%d-s%d.snap", t->task, t->index);
         if ((rc = sg__ckpt_write_file(dir, name, b.data, b.len, err, sizeof(err))) < 0)
@@ -216,6 +231,12 @@ static int open_restored(sg__subtask *t, const char *dir)
     sg_free(data);
     if (rc < 0)
         return rc;
+    sg__subtask_restored(t, id);
+    return SG_OK;
+}
+
+void sg__subtask_restored(sg__subtask *t, uint64_t id)
+{
     /* Every input had reached the input watermark; until an input re-sends its own
      * (resend_watermark upstream), it stands there. Left at SG_TIME_MIN, it would count
      * as behind (an input rejoining from idleness) and not hold the minimum back. */
@@ -228,13 +249,14 @@ static int open_restored(sg__subtask *t, const char *dir)
     atomic_store_explicit(&t->acked, id, memory_order_relaxed);
     atomic_store_explicit(&t->pub.wm, t->is_source ? t->wm_out : t->in_wm, memory_order_relaxed);
     t->resend_wm = true;
-    return SG_OK;
 }
 
 int sg__subtask_open(sg__subtask *t, const char *restore_dir)
 {
     sg__subtask_wire(t);
     t->opened = true;
+    if (restore_dir && t->restore_savepoint)
+        return sg__subtask_open_savepoint(t, restore_dir);
     if (restore_dir)
         return open_restored(t, restore_dir);
     for (int i = t->n_chain - 1; i >= 0; i--) {
