@@ -147,8 +147,10 @@ static int commit_file(sg_ctx *ctx, file_sink *fk, const char *src, uint64_t sta
         return io_error(ctx, "stat", path);
     int in = open(src, O_RDONLY);
     if (in < 0) {
-        if (errno == ENOENT && (uint64_t)st.st_size >= start + len)
+        if (errno == ENOENT && (uint64_t)st.st_size >= start + len) {
+            fk->committed = start + len; /* committed before a crash */
             return SG_OK;
+        }
         if (errno == ENOENT)
             return sg_ctx_errorf(ctx, SG_EIO,
                                  "cannot commit output %s: %s is gone but %s has %lld of its "
@@ -215,6 +217,10 @@ static int commit_upto(sg_ctx *ctx, file_sink *fk, uint64_t upto)
     if (k) /* fk->pend may be NULL when nothing was pending */
         memmove(fk->pend, fk->pend + k, (fk->n_pend - k) * sizeof(*fk->pend));
     fk->n_pend -= k;
+    /* The unlinks must be durable in order: after a power loss an older pending file
+     * must not reappear beside a newer one that is gone. */
+    if (rc >= 0 && k)
+        rc = sync_dir(ctx, sg_ctx_uri_path(ctx));
     return rc;
 }
 

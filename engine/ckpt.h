@@ -66,6 +66,7 @@ typedef struct sg__ckpt_coord {
     uint64_t stop_after;  /* test hook: _exit(137) once this checkpoint is complete */
     char *sp_fingerprint; /* owned: the parallelism-free one savepoints record */
     bool inflight_sp;     /* the one in flight is a savepoint */
+    bool told_finished;   /* said once that a finished source stops checkpoints */
     uint64_t sp_at;       /* test hook: the sp_at-th trigger this run is a savepoint */
     uint64_t triggered;   /* triggers this run */
     sg__ckpt_stats stats;

@@ -262,9 +262,14 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, si
             sg__subtask *t = c->subtasks[i];
             if (atomic_load_explicit(&t->acked, memory_order_acquire) >= c->inflight)
                 continue;
+            /* A subtask that finished without acknowledging never will; but it may have
+             * acknowledged between the two loads, so look again once it has finished. */
+            if (atomic_load_explicit(&t->pub_finished, memory_order_acquire)) {
+                if (atomic_load_explicit(&t->acked, memory_order_acquire) >= c->inflight)
+                    continue;
+                stuck = true;
+            }
             all = false;
-            /* A subtask that finished without acknowledging never will. */
-            stuck |= atomic_load_explicit(&t->pub_finished, memory_order_acquire);
         }
         if (all)
             return complete(c, now, err, errlen);
@@ -287,6 +292,12 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, si
             atomic_load_explicit(&c->subtasks[i]->pub_finished, memory_order_acquire)) {
             if (sp)
                 fprintf(stderr, "sangam: savepoint not taken: a source has finished\n");
+            else if (!c->told_finished && !c->cfg->quiet)
+                fprintf(stderr,
+                        "sangam: source '%s' has finished: no more checkpoints until the job "
+                        "ends (as Flink before 1.14); output is committed at the end\n",
+                        c->subtasks[i]->chain[0].name);
+            c->told_finished = true;
             return SG_OK;
         }
     sp |= c->sp_at && c->sp_at == c->triggered + 1;

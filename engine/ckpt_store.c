@@ -271,7 +271,18 @@ int sg__ckpt_begin(const char *root, sg__ckpt_kind kind, uint64_t id, char *err,
     if (make_dirs(root) != 0)
         return fail(err, errlen, SG_EIO, "cannot create checkpoint directory %s: %s", root,
                     strerror(errno));
-    sg__remove_tree(dir); /* a leftover of a killed run with the same id */
+    /* A leftover of a killed run with the same id is removed, but never a complete
+     * checkpoint: ids continue after the highest present, so meeting one means the
+     * directory could not be read properly, and its data may be all there is. */
+    char meta[PATH_CAP + 16];
+    struct stat mst;
+    snprintf(meta, sizeof(meta), "%s/_metadata", dir);
+    if (stat(meta, &mst) == 0)
+        return fail(err, errlen, SG_EIO,
+                    "checkpoint directory %s already holds a complete checkpoint; not "
+                    "overwriting it",
+                    dir);
+    sg__remove_tree(dir);
     if (mkdir(dir, 0755) != 0)
         return fail(err, errlen, SG_EIO, "cannot create checkpoint directory %s: %s", dir,
                     strerror(errno));

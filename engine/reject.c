@@ -17,15 +17,15 @@ struct sg__reject_log {
     uint64_t unreported;
 };
 
-int sg__reject_log_new(const char *dead_letter_path, int report_first, sg__reject_log **out,
-                       char *err, size_t errlen)
+int sg__reject_log_new(const char *dead_letter_path, int report_first, bool append,
+                       sg__reject_log **out, char *err, size_t errlen)
 {
     sg__reject_log *log = sg_calloc(1, sizeof(*log));
     if (!log) {
         snprintf(err, errlen, "out of memory");
         return SG_ENOMEM;
     }
-    if (dead_letter_path && !(log->dead = fopen(dead_letter_path, "w"))) {
+    if (dead_letter_path && !(log->dead = fopen(dead_letter_path, append ? "a" : "w"))) {
         snprintf(err, errlen, "cannot open dead-letter file %s: %s", dead_letter_path,
                  strerror(errno));
         sg_free(log);

@@ -2,6 +2,7 @@
 #ifndef SG_ENGINE_REJECT_H
 #define SG_ENGINE_REJECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -9,9 +10,11 @@
 
 typedef struct sg__reject_log sg__reject_log;
 
-/* Reports the first report_first rejects on stderr; writes all to dead_letter_path. */
-int sg__reject_log_new(const char *dead_letter_path, int report_first, sg__reject_log **out,
-                       char *err, size_t errlen);
+/* Reports the first report_first rejects on stderr; writes all to dead_letter_path,
+ * truncated first unless append (a restored run keeps what earlier runs wrote: across a
+ * restore the dead letter is at-least-once, the replay may write a reject again). */
+int sg__reject_log_new(const char *dead_letter_path, int report_first, bool append,
+                       sg__reject_log **out, char *err, size_t errlen);
 /* Closes the dead-letter file; SG_EIO (with err) if writing it failed. */
 int sg__reject_log_free(sg__reject_log *log, char *err, size_t errlen);
 /* Rejects beyond the first report_first (not shown on stderr). */

@@ -562,8 +562,8 @@ int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats
         fprintf(stderr, "sangam: plan (tasks are chains of operators; => is an exchange):\n%s",
                 desc);
     }
-    if ((rc = sg__reject_log_new(cfg->dead_letter, cfg->report_bad, &rt.rejects, err, errlen)) <
-        0) {
+    if ((rc = sg__reject_log_new(cfg->dead_letter, cfg->report_bad, cfg->restore != NULL,
+                                 &rt.rejects, err, errlen)) < 0) {
         sg__plan_free(&rt.plan);
         return rc;
     }

@@ -320,7 +320,7 @@ static int on_barrier(sg__subtask *t, sg__input *in, uint64_t id)
 /* Sinks make output staged up to the newest completed checkpoint visible. */
 static int commit_sinks(sg__subtask *t)
 {
-    uint64_t done = atomic_load_explicit(&t->ckpt->completed, memory_order_acquire);
+    uint64_t done = atomic_load_explicit(&t->ckpt->completed, memory_order_seq_cst);
     if (done <= t->committed || t->precommitted <= t->committed)
         return SG_OK;
     uint64_t id = done < t->precommitted ? done : t->precommitted;
@@ -344,7 +344,7 @@ static int commit_sinks(sg__subtask *t)
 static bool commit_pending(sg__subtask *t)
 {
     return t->is_sink && t->precommitted > t->committed &&
-           atomic_load_explicit(&t->ckpt->completed, memory_order_acquire) > t->committed;
+           atomic_load_explicit(&t->ckpt->completed, memory_order_seq_cst) > t->committed;
 }
 
 /* A restored subtask first tells its consumers the watermark it had sent before the

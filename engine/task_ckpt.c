@@ -113,10 +113,15 @@ int sg__subtask_snapshot(sg__subtask *t, uint64_t id)
     char dir[PATH_MAX], name[64], err[512];
     uint64_t start = now_us();
     int rc = SG_OK;
-    /* A savepoint writes one file per instance (task_savepoint.c) and no .snap. */
-    bool sp = atomic_load_explicit(&t->ckpt->savepoint, memory_order_acquire) == id;
-    sg__ckpt_path(t->ckpt->root, sp ? SG__CKPT_SAVEPOINT : SG__CKPT_CHECKPOINT, id, dir,
-                  sizeof(dir));
+    /* A savepoint writes one file per instance (task_savepoint.c) and no .snap. Its kind
+     * is told by the directory the coordinator made before raising the id (ids are one
+     * sequence over both kinds), not by the coordinator's newest savepoint id: a late
+     * barrier of an aborted savepoint must still go to its own sp- directory. */
+    struct stat st;
+    sg__ckpt_path(t->ckpt->root, SG__CKPT_SAVEPOINT, id, dir, sizeof(dir));
+    bool sp = stat(dir, &st) == 0;
+    if (!sp)
+        sg__ckpt_path(t->ckpt->root, SG__CKPT_CHECKPOINT, id, dir, sizeof(dir));
     sg_snap_writer w;
     sg__snap_writer_init(&w);
     sg_snap_put_u64(&w, SNAP_FORMAT);

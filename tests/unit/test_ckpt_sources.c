@@ -91,7 +91,7 @@ static sg__reject_log *new_log(fixture *f)
 {
     sg__reject_log *log;
     char err[256];
-    assert_int_equal(sg__reject_log_new(f->dead, 0, &log, err, sizeof(err)), SG_OK);
+    assert_int_equal(sg__reject_log_new(f->dead, 0, false, &log, err, sizeof(err)), SG_OK);
     return log;
 }
 

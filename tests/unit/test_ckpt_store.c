@@ -194,10 +194,16 @@ static void test_complete_then_verify_round_trips_nested_files(void **state)
 static void test_begin_removes_a_leftover_of_the_same_id(void **state)
 {
     fixture *f = *state;
-    char dir[512], err[512];
+    char dir[512], err[512], meta[600];
     make_ckpt(f->root, SG__CKPT_CHECKPOINT, 3, dir, sizeof(dir));
+    /* A complete checkpoint is never overwritten... */
+    assert_int_equal(sg__ckpt_begin(f->root, SG__CKPT_CHECKPOINT, 3, err, sizeof(err)), SG_EIO);
+    assert_non_null(strstr(err, "already holds a complete checkpoint"));
+    assert_true(exists(dir, "_metadata"));
+    /* ... an incomplete leftover of a killed run is cleared. */
+    snprintf(meta, sizeof(meta), "%s/_metadata", dir);
+    assert_int_equal(unlink(meta), 0);
     assert_int_equal(sg__ckpt_begin(f->root, SG__CKPT_CHECKPOINT, 3, err, sizeof(err)), SG_OK);
-    assert_false(exists(dir, "_metadata"));
     assert_false(exists(dir, "t0-s0.snap"));
     assert_true(exists(f->root, "chk-000003"));
 }
