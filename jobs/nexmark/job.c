@@ -1,0 +1,56 @@
+/* nexmark: the Nexmark benchmark's queries (github.com/nexmark/nexmark), with the
+ * semantics of the project's SQL texts.
+ *
+ *   events: file:PATH.jsonl (as `sangam gen nexmark` writes) or gen:nexmark?...
+ *     -> watermarks (bounded out-of-orderness, --max-delay-ms, 4000 as Nexmark's DDL)
+ *     -> the query named by --query (q0.c, q1.c, ...)
+ *     -> CSV rows, header first (--output file:PATH.csv or null:)
+ *
+ * See nx.h for how a query plugs in. */
+#include <string.h>
+
+#include "nx.h"
+
+/* The queries, in --help order. */
+static const nx_query *const nx_queries[] = {
+    NULL, /* sentinel: queries are added above this line */
+};
+
+static const nx_query *nx_find(const char *name)
+{
+    for (size_t i = 0; nx_queries[i]; i++)
+        if (strcmp(nx_queries[i]->name, name) == 0)
+            return nx_queries[i];
+    return NULL;
+}
+
+SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv);
+
+SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
+{
+    nx_options o = {.max_delay_ms = 4000};
+    sg_option opts[] = {
+        {"query", SG_OPT_STR, &o.query, "the query: q0 q1 q2 q3 q4 q5 q7 q8 q11 q12", true, 0},
+        {"input", SG_OPT_STR, &o.input,
+         "events: file:PATH.jsonl (sangam gen nexmark) or gen:nexmark?count=N&rate=R&seed=S", true,
+         0},
+        {"output", SG_OPT_STR, &o.output, "result rows: file:PATH.csv (or null:)", true, 0},
+        {"max-delay-ms", SG_OPT_I64, &o.max_delay_ms, "watermark delay (out-of-orderness)", false,
+         0},
+    };
+    int rc = sg_job_parse_options(job,
+                                  "nexmark: the Nexmark benchmark queries over person, auction "
+                                  "and bid events.",
+                                  opts, sizeof(opts) / sizeof(opts[0]), argc, argv);
+    if (rc != SG_OK)
+        return rc;
+    const nx_query *q = nx_find(o.query);
+    if (!q)
+        return sg_job_errorf(job, SG_EUSAGE,
+                             "unknown query '%s' (try --help: q0 q1 q2 q3 q4 q5 q7 q8 q11 q12)",
+                             o.query);
+    sg_decoder dec = {.abi = SG_DECODER_ABI_1, .decode = sg_nx_decode};
+    sg_stream *events =
+        sg_stream_watermarks(sg_job_source(job, "events", o.input, &dec), o.max_delay_ms);
+    return q->build(job, events, &o);
+}
