@@ -13,7 +13,7 @@
 
 /* The queries, in --help order. */
 static const nx_query *const nx_queries[] = {
-    NULL, /* sentinel: queries are added above this line */
+    &nx_q5, &nx_q7, &nx_q11, &nx_q12, NULL, /* sentinel: queries are added above this line */
 };
 
 static const nx_query *nx_find(const char *name)
