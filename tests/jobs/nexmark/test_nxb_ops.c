@@ -1,0 +1,173 @@
+/* The operators behind q5, q7 and q12 through the operator harness: the window
+ * maximum (ties, a new maximum drops the old ties, extras, local against global
+ * phase, late candidates, snapshot and restore mid-window) and q12's processing-time
+ * counts (a window fires when the fake clock reaches its end - 1, the end of input
+ * writes the open windows, snapshot and restore). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include <sangam/harness.h>
+
+#include "jobs/nexmark/nxb.h"
+
+/* ---- Window maximum ----------------------------------------------------------------- */
+
+static void push_cand(sg_harness *h, sg_time end, int64_t v, int member, int64_t id)
+{
+    char buf[sizeof(nxb_cand) + sizeof(id)];
+    nxb_cand c = {.end = end, .v = v, .member = member};
+    size_t len = nxb_cand_write(buf, &c, &id, sizeof(id));
+    sg_bytes none = {0};
+    assert_int_equal(sg_harness_process(h, 0, end - 1, none, (sg_bytes){buf, len}), SG_OK);
+}
+
+/* The ids emitted, in order, as a bit set (ids < 64), checking each ts and window. */
+static uint64_t out_ids(sg_harness *h, sg_time end, sg_time ts)
+{
+    uint64_t ids = 0;
+    for (size_t i = 0; i < sg_harness_count(h); i++) {
+        const sg_record *r = sg_harness_output(h, i);
+        nxb_cand c;
+        sg_bytes payload;
+        assert_int_equal(nxb_cand_read(r->value, &c, &payload), SG_OK);
+        assert_int_equal(c.end, end);
+        assert_int_equal(r->ts, ts);
+        ids |= 1ull << nxb_i64_at(payload, 0);
+    }
+    sg_harness_clear(h);
+    return ids;
+}
+
+static void test_winmax_ties_and_new_maximum(void **state)
+{
+    static nxb_winmax_cfg cfg = {.lag = 0, .final = true};
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&nxb_winmax_global_op, &cfg, &h), SG_OK);
+    push_cand(h, 10000, 3, 1, 1);
+    push_cand(h, 10000, 5, 1, 2);
+    push_cand(h, 10000, 5, 1, 3);
+    push_cand(h, 20000, 4, 1, 9); /* another window */
+    push_cand(h, 10000, 2, 1, 4);
+    assert_int_equal(sg_harness_snapshot_restore(h), SG_OK);
+    push_cand(h, 10000, 5, 1, 5);
+    assert_int_equal(sg_harness_watermark(h, 9998), SG_OK);
+    assert_int_equal(sg_harness_count(h), 0);
+    assert_int_equal(sg_harness_watermark(h, 9999), SG_OK); /* end - 1 */
+    assert_int_equal(out_ids(h, 10000, 9999), (1u << 2) | (1u << 3) | (1u << 5));
+    push_cand(h, 10000, 9, 1, 6); /* its window has been written: late */
+    assert_int_equal(sg_harness_late(h), 1);
+    push_cand(h, 20000, 4, 1, 10);
+    push_cand(h, 20000, 6, 1, 11); /* a new maximum: 9 and 10 no longer match */
+    push_cand(h, 20000, 6, 1, 12);
+    assert_int_equal(sg_harness_finish(h), SG_OK); /* the end of input writes the rest */
+    assert_int_equal(out_ids(h, 20000, 19999), (1u << 11) | (1u << 12));
+    sg_harness_free(h);
+}
+
+/* Extras (q7's bids at a window's end) never raise the maximum; the local phase
+ * passes on those at or above it, the global one only those equal to it; a window
+ * with extras only has no maximum and writes nothing. */
+static void test_winmax_extras_local_and_global(void **state)
+{
+    static nxb_winmax_cfg local = {.lag = 1, .final = false}, global = {.lag = 1, .final = true};
+    nxb_winmax_cfg *cfgs[] = {&local, &global};
+    uint64_t want[] = {(1u << 1) | (1u << 2) | (1u << 3), (1u << 1) | (1u << 3)};
+    (void)state;
+    for (int i = 0; i < 2; i++) {
+        sg_harness *h;
+        assert_int_equal(sg_harness_new(&nxb_winmax_local_op, cfgs[i], &h), SG_OK);
+        push_cand(h, 20000, 9, 0, 2); /* extra above the maximum to come */
+        push_cand(h, 20000, 7, 1, 1); /* the only member */
+        push_cand(h, 20000, 7, 0, 3); /* extra equal to it */
+        push_cand(h, 20000, 3, 0, 4); /* extra below it */
+        push_cand(h, 30000, 8, 0, 5); /* a window of extras only */
+        assert_int_equal(sg_harness_watermark(h, 19999), SG_OK);
+        assert_int_equal(sg_harness_count(h), 0); /* lag 1: complete at its end */
+        assert_int_equal(sg_harness_watermark(h, 30000), SG_OK);
+        assert_int_equal(out_ids(h, 20000, 20000), want[i]);
+        sg_harness_free(h);
+    }
+}
+
+/* ---- q12 ------------------------------------------------------------------------------ */
+
+static void push_bid(sg_harness *h, int64_t bidder)
+{
+    nxb_bid b = {.auction = 1, .bidder = bidder, .price = 1};
+    sg_bytes key = {&b.bidder, sizeof(b.bidder)};
+    assert_int_equal(sg_harness_process(h, 0, 0, key, (sg_bytes){&b, sizeof(b)}), SG_OK);
+}
+
+static nxb_q12_row row_at(sg_harness *h, size_t i)
+{
+    nxb_q12_row r;
+    const sg_record *rec = sg_harness_output(h, i);
+    assert_non_null(rec);
+    assert_int_equal(rec->value.len, sizeof(r));
+    memcpy(&r, rec->value.data, sizeof(r));
+    return r;
+}
+
+static void expect_row(sg_harness *h, size_t i, int64_t bidder, int64_t count, sg_time start)
+{
+    nxb_q12_row r = row_at(h, i);
+    assert_int_equal(r.bidder, bidder);
+    assert_int_equal(r.count, count);
+    assert_int_equal(r.start, start);
+    assert_int_equal(r.end, start + NXB_Q12_WINDOW_MS);
+}
+
+static void test_q12_processing_time_windows(void **state)
+{
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&nxb_q12_op, NULL, &h), SG_OK);
+    assert_int_equal(sg_harness_set_processing_time(h, 1000), SG_OK);
+    push_bid(h, 1);
+    push_bid(h, 1);
+    push_bid(h, 2);
+    assert_int_equal(sg_harness_watermark(h, 1000000), SG_OK); /* event time plays no part */
+    assert_int_equal(sg_harness_set_processing_time(h, 9998), SG_OK);
+    assert_int_equal(sg_harness_count(h), 0);
+    assert_int_equal(sg_harness_set_processing_time(h, 9999), SG_OK); /* end - 1 */
+    assert_int_equal(sg_harness_count(h), 2);
+    nxb_q12_row a = row_at(h, 0), b = row_at(h, 1);
+    expect_row(h, a.bidder == 1 ? 0 : 1, 1, 2, 0);
+    expect_row(h, b.bidder == 2 ? 1 : 0, 2, 1, 0);
+    sg_harness_clear(h);
+
+    assert_int_equal(sg_harness_set_processing_time(h, 12000), SG_OK);
+    push_bid(h, 1);
+    assert_int_equal(sg_harness_snapshot_restore(h), SG_OK); /* the window and its timers */
+    push_bid(h, 1);
+    assert_int_equal(sg_harness_set_processing_time(h, 25000), SG_OK);
+    assert_int_equal(sg_harness_count(h), 1);
+    expect_row(h, 0, 1, 2, 10000);
+    sg_harness_clear(h);
+
+    assert_int_equal(sg_harness_set_processing_time(h, 31000), SG_OK);
+    push_bid(h, 2);
+    push_bid(h, 3);
+    assert_int_equal(sg_harness_finish(h), SG_OK); /* open windows are written at the end */
+    assert_int_equal(sg_harness_count(h), 2);
+    a = row_at(h, 0);
+    expect_row(h, a.bidder == 2 ? 0 : 1, 2, 1, 30000);
+    expect_row(h, a.bidder == 2 ? 1 : 0, 3, 1, 30000);
+    sg_harness_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_winmax_ties_and_new_maximum),
+        cmocka_unit_test(test_winmax_extras_local_and_global),
+        cmocka_unit_test(test_q12_processing_time_windows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
