@@ -187,24 +187,28 @@ static int win_emit(sg_ctx *ctx, const winmax_self *s, const win *w)
     return SG_OK;
 }
 
+/* Drops the first done windows (already freed) from the array. */
+static void drop_front(winmax_self *s, size_t done)
+{
+    if (done == 0)
+        return; /* also keeps memmove away from a NULL array */
+    memmove(s->wins, &s->wins[done], (s->n - done) * sizeof(*s->wins));
+    s->n -= done;
+}
+
 static int winmax_on_watermark(sg_ctx *ctx, void *self, sg_time wm)
 {
     winmax_self *s = self;
     size_t done = 0;
+    int rc = SG_OK;
     s->wm = wm;
-    while (done < s->n && due(s, s->wins[done].end) <= wm) {
-        int rc = win_emit(ctx, s, &s->wins[done]);
+    while (rc >= 0 && done < s->n && due(s, s->wins[done].end) <= wm) {
+        rc = win_emit(ctx, s, &s->wins[done]);
         win_free(&s->wins[done]);
         done++;
-        if (rc < 0) {
-            memmove(s->wins, &s->wins[done], (s->n - done) * sizeof(*s->wins));
-            s->n -= done;
-            return rc;
-        }
     }
-    memmove(s->wins, &s->wins[done], (s->n - done) * sizeof(*s->wins));
-    s->n -= done;
-    return SG_OK;
+    drop_front(s, done);
+    return rc < 0 ? rc : SG_OK;
 }
 
 /* Snapshot: wm, the number of windows, then per window end, max, has_max, items. */
