@@ -34,8 +34,10 @@ static int ys_params(sg_ctx *ctx, ysb_source *ys)
         (rc = sg_ctx_param_i64(ctx, "users", &users)) < 0 ||
         (rc = sg_ctx_param_i64(ctx, "pages", &pages)) < 0)
         return rc;
-    if (count < 0 || count > INT64_C(1000000000000000) || users < 1 || pages < 1)
-        return sg_ctx_errorf(ctx, SG_EINVAL, "%s: need count in 0..1e15, users >= 1, pages >= 1",
+    if (count < 0 || count > INT64_C(1000000000000000) || users < 1 || pages < 1 ||
+        users > UINT32_MAX || pages > UINT32_MAX)
+        return sg_ctx_errorf(ctx, SG_EINVAL,
+                             "%s: need count in 0..1e15, users and pages in 1..4294967295",
                              sg_ctx_uri(ctx));
     ys->cfg.seed = (uint64_t)seed;
     ys->cfg.users = (uint64_t)users;

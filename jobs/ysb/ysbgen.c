@@ -1,8 +1,8 @@
 /* ysbgen.c — YSB ad events, UUIDs and the campaign table (see ysbgen.h).
  *
- * Every draw comes from splitmix64 seeded with (seed, seq), so an event costs two
- * 64-bit mixes and no memory: the generator must run far faster than the job that
- * consumes it, or a benchmark would measure the generator. */
+ * Every draw comes from splitmix64 seeded with the seed, at position seq, so an event
+ * costs three independent 64-bit mixes and no memory: the generator must run far faster than the
+ * job that consumes it, or a benchmark would measure the generator. */
 #include "ysbgen.h"
 
 #include <stdio.h>
@@ -46,24 +46,29 @@ const char *ysb_gen_config_check(const ysb_gen_config *cfg)
         return "start must be in 0..1e14 (epoch ms)";
     if (cfg->rate < 1 || cfg->rate > 1000000000)
         return "rate must be in 1..1e9 (events per second of event time)";
-    if (cfg->users < 1 || cfg->pages < 1)
-        return "users and pages must be at least 1";
+    if (cfg->users < 1 || cfg->pages < 1 || cfg->users > UINT32_MAX || cfg->pages > UINT32_MAX)
+        return "users and pages must be in 1..4294967295";
     return NULL;
 }
 
 void ysb_gen_event(const ysb_gen_config *cfg, uint64_t seq, ysb_event *ev)
 {
     uint64_t rate = (uint64_t)cfg->rate;
-    uint64_t a = mix64(cfg->seed * GOLDEN ^ mix64(seq + GOLDEN));
-    uint64_t b = mix64(a + GOLDEN);
-    /* seq * 1000 / rate without overflow for any seq. */
-    ev->event_time = cfg->start_ms + (int64_t)(seq / rate * 1000 + seq % rate * 1000 / rate);
+    /* Outputs 3 seq .. 3 seq + 2 of splitmix64 seeded with the seed: three independent
+     * mixes, which the CPU runs side by side. */
+    uint64_t x = cfg->seed * UINT64_C(0xd1342543de82ef95) + 3 * seq * GOLDEN;
+    uint64_t a = mix64(x + GOLDEN), b = mix64(x + 2 * GOLDEN), c = mix64(x + 3 * GOLDEN);
+    /* seq * 1000 / rate; one division (they cost more than the mixes), and the exact
+     * overflow-free form only where seq * 1000 would overflow. */
+    uint64_t ms = seq < (UINT64_C(1) << 53) ? seq * 1000 / rate
+                                            : seq / rate * 1000 + seq % rate * 1000 / rate;
+    ev->event_time = cfg->start_ms + (int64_t)ms;
     ev->ad = below((uint32_t)a, YSB_ADS);
     ev->event_type = (uint8_t)below((uint32_t)(a >> 32), 3);
-    ev->user_id = (b >> 32) % cfg->users;
-    ev->page_id = (b & 0xffffffffu) % cfg->pages;
-    ev->ad_type = (uint8_t)below((uint32_t)mix64(b), YSB_AD_TYPES);
-    ev->ip = (uint32_t)(b >> 16);
+    ev->user_id = below((uint32_t)(b >> 32), (uint32_t)cfg->users);
+    ev->page_id = below((uint32_t)b, (uint32_t)cfg->pages);
+    ev->ad_type = (uint8_t)below((uint32_t)(c >> 32), YSB_AD_TYPES);
+    ev->ip = (uint32_t)c;
     memset(ev->pad, 0, sizeof(ev->pad));
 }
 

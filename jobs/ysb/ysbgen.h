@@ -53,8 +53,8 @@ typedef struct ysb_gen_config {
     uint64_t seed;    /* same seed, same events, ads and campaigns */
     int64_t start_ms; /* event time of event 0, in 0..1e14 */
     int64_t rate;     /* events per second of event time, 1..1e9 */
-    uint64_t users;   /* distinct users, >= 1 */
-    uint64_t pages;   /* distinct pages, >= 1 */
+    uint64_t users;   /* distinct users, 1..2^32 - 1 */
+    uint64_t pages;   /* distinct pages, 1..2^32 - 1 */
 } ysb_gen_config;
 
 /* The defaults: YSB_DEFAULT_SEED, YSB_DEFAULT_START, 1 M events/s, 100 K users, 10 K pages. */
