@@ -5,10 +5,13 @@
  *
  *   baseline_ysb [--count N] [--rate R] [--seed S] [--start MS] [--users N]
  *                [--pages N] [--window-ms W] [--output PATH.csv] [--dump PATH.jsonl]
+ *                [--dump-campaigns PATH.csv]
  *
  * Parameters mean what gen:ysb's do, with the same defaults (count 10000000). --dump
  * writes the events as JSON Lines (ysbgen.h) instead of counting them: the job reads
- * such a file with --input file:PATH.jsonl --seed S, and tests check both ways. */
+ * such a file with --input file:PATH.jsonl --seed S, and tests check both ways.
+ * --dump-campaigns writes the seed's campaign table as CSV ad_id,campaign_id (the table
+ * the original benchmark keeps in Redis), for tests that join and count on their own. */
 #include "bench/baseline/baseline.h"
 #include "bench/baseline/flat.h"
 #include "jobs/ysb/ysbgen.h"
@@ -16,7 +19,7 @@
 typedef struct opts {
     ysb_gen_config gen;
     int64_t count, window_ms;
-    const char *output, *dump;
+    const char *output, *dump, *dump_campaigns;
 } opts;
 
 static void parse(int argc, char **argv, opts *o)
@@ -49,6 +52,8 @@ static void parse(int argc, char **argv, opts *o)
             o->output = v;
         else if (!strcmp(a, "--dump"))
             o->dump = v;
+        else if (!strcmp(a, "--dump-campaigns"))
+            o->dump_campaigns = v;
         else {
             fprintf(stderr, "baseline_ysb: unknown option %s\n", a);
             exit(2);
@@ -79,6 +84,18 @@ static void close_out(FILE *f, const char *path)
     }
 }
 
+static void dump_campaigns(const opts *o, const ysb_ads *ads)
+{
+    FILE *f = open_out(o->dump_campaigns);
+    char ad[YSB_UUID_LEN];
+    fprintf(f, "ad_id,campaign_id\n");
+    for (int a = 0; a < YSB_ADS; a++) {
+        ysb_uuid(o->gen.seed, YSB_KIND_AD, (uint64_t)a, ad);
+        fprintf(f, "%.36s,%s\n", ad, ads->campaign_uuid[ads->campaign_of[a]]);
+    }
+    close_out(f, o->dump_campaigns);
+}
+
 static void dump(const opts *o)
 {
     FILE *f = open_out(o->dump);
@@ -97,12 +114,14 @@ int main(int argc, char **argv)
 {
     opts o = {0};
     parse(argc, argv, &o);
-    if (o.dump) {
-        dump(&o);
-        return 0;
-    }
     static ysb_ads ads;
     ysb_ads_init(&ads, o.gen.seed);
+    if (o.dump_campaigns)
+        dump_campaigns(&o, &ads);
+    if (o.dump)
+        dump(&o);
+    if (o.dump || o.dump_campaigns)
+        return 0;
     flat counts; /* key: window index * 128 + campaign; value: u64 count */
     flat_init(&counts, sizeof(uint64_t), 4096);
     int64_t w = o.window_ms;
