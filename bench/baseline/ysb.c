@@ -125,7 +125,7 @@ int main(int argc, char **argv)
     flat counts; /* key: window index * 128 + campaign; value: u64 count */
     flat_init(&counts, sizeof(uint64_t), 4096);
     int64_t w = o.window_ms;
-    double t0 = baseline_now();
+    double t0 = baseline_now(), c0 = baseline_cpu();
     for (uint64_t seq = 0; seq < (uint64_t)o.count; seq++) {
         ysb_event ev;
         ysb_gen_event(&o.gen, seq, &ev);
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
         int64_t win = ev.event_time / w - (ev.event_time % w < 0); /* floor */
         ++*(uint64_t *)flat_put(&counts, (uint64_t)win * 128 + campaign, NULL);
     }
-    baseline_report("ysb", (uint64_t)o.count, baseline_now() - t0);
+    baseline_report("ysb", (uint64_t)o.count, baseline_now() - t0, baseline_cpu() - c0);
     if (o.output) {
         FILE *f = open_out(o.output);
         fprintf(f, "campaign_id,window_start,window_end,count\n");

@@ -32,7 +32,23 @@ if workload ysb; then
         expect_exit 0 "ysb baseline" -- "$BUILD/bench/baseline_ysb" --count 50000 --rate 2000 \
             --seed 5 --output "$TMP/ysb-base.csv" &&
         compare ysb "$TMP/ysb-job.csv" "$TMP/ysb-base.csv"
-    expect_stderr '^baseline ysb: events 50000, seconds [0-9.]+, events/s [0-9]+$' \
+    expect_stderr '^baseline ysb: events 50000, seconds [0-9.]+, cpu_seconds [0-9.]+, events/s [0-9]+$' \
         "ysb baseline report line"
+fi
+
+if workload ecommerce_sessions; then
+    # A short gap and delay, so that sessions close while the input runs and some
+    # events are late: the baseline's watermark rules are exercised, not only the end.
+    expect_exit 0 "ecommerce job" -- "$SANGAM" run --parallelism 2 \
+        "$BUILD/jobs/ecommerce_sessions.so" --input "gen:ecommerce?count=30000&seed=4&disorder=20000" \
+        --gap-ms 5000 --max-delay-ms 2000 --output "file:$TMP/ec-job.csv"
+    job_late=$(grep -E 'late records dropped' "$TMP/stderr" | awk '{ print $NF }')
+    expect_exit 0 "ecommerce baseline" -- "$BUILD/bench/baseline_ecommerce_sessions" \
+        --count 30000 --seed 4 --disorder 20000 --gap-ms 5000 --max-delay-ms 2000 \
+        --output "$TMP/ec-base.csv" &&
+        compare ecommerce_sessions "$TMP/ec-job.csv" "$TMP/ec-base.csv"
+    expect_stderr "late $job_late, " "ecommerce baseline drops the job's late events ($job_late)"
+    checks=$((checks + 1))
+    [ "${job_late:-0}" -gt 0 ] || fail "ecommerce: the input should hold late events"
 fi
 finish

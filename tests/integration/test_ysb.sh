@@ -80,7 +80,7 @@ expect_exit 0 "heap backend" -- "$SANGAM" run --quiet --state-backend heap --par
 
 expect_exit 0 "baseline" -- "$BASE" --count 30000 --rate 1000 --seed 7 --output "$TMP/base.csv" &&
     expect_same_rows "$TMP/base.csv" "baseline"
-expect_stderr '^baseline ysb: events 30000, seconds [0-9.]+, events/s [0-9]+$' "baseline report line"
+expect_stderr '^baseline ysb: events 30000, seconds [0-9.]+, cpu_seconds [0-9.]+, events/s [0-9]+$' "baseline report line"
 
 # Bad rows are rejected and dead-lettered; the good ones still count. The file is the
 # first 3 events plus: an unknown ad, an unknown event type, a missing ip, invalid JSON.
