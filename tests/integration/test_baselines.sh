@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Every baseline (build/bench/baseline_<name>) computes the same rows as its job on the
+# same small generated input, compared as a multiset (the baselines write their rows in
+# hash-table order), and prints its report line. A workload whose baseline is not built
+# is skipped (and listed), so that the test grows with bench/baseline/.
+source "$(dirname "$0")/lib.sh" "$1" "$2"
+
+multiset() {
+    head -n 1 "$1"
+    tail -n +2 "$1" | LC_ALL=C sort
+}
+
+# compare NAME JOB_OUT BASELINE_OUT
+compare() {
+    multiset "$2" >"$2.sorted"
+    multiset "$3" >"$3.sorted"
+    expect_same_file "$2.sorted" "$3.sorted" "$1: job and baseline rows"
+    checks=$((checks + 1))
+    [ "$(wc -l <"$2")" -gt 1 ] || fail "$1: the job wrote no rows, the comparison is empty"
+}
+
+# workload NAME: true when its baseline exists.
+workload() {
+    [ -x "$BUILD/bench/baseline_$1" ] && return 0
+    echo "skipped: no baseline_$1"
+    return 1
+}
+
+if workload ysb; then
+    expect_exit 0 "ysb job" -- "$SANGAM" run --parallelism 2 "$BUILD/jobs/ysb.so" \
+        --input "gen:ysb?count=50000&rate=2000&seed=5" --output "file:$TMP/ysb-job.csv" &&
+        expect_exit 0 "ysb baseline" -- "$BUILD/bench/baseline_ysb" --count 50000 --rate 2000 \
+            --seed 5 --output "$TMP/ysb-base.csv" &&
+        compare ysb "$TMP/ysb-job.csv" "$TMP/ysb-base.csv"
+    expect_stderr '^baseline ysb: events 50000, seconds [0-9.]+, cpu_seconds [0-9.]+, events/s [0-9]+$' \
+        "ysb baseline report line"
+fi
+
+if workload ecommerce_sessions; then
+    # A short gap and delay, so that sessions close while the input runs and some
+    # events are late: the baseline's watermark rules are exercised, not only the end.
+    expect_exit 0 "ecommerce job" -- "$SANGAM" run --parallelism 2 \
+        "$BUILD/jobs/ecommerce_sessions.so" --input "gen:ecommerce?count=30000&seed=4&disorder=20000" \
+        --gap-ms 5000 --max-delay-ms 2000 --output "file:$TMP/ec-job.csv"
+    job_late=$(grep -E 'late records dropped' "$TMP/stderr" | awk '{ print $NF }')
+    expect_exit 0 "ecommerce baseline" -- "$BUILD/bench/baseline_ecommerce_sessions" \
+        --count 30000 --seed 4 --disorder 20000 --gap-ms 5000 --max-delay-ms 2000 \
+        --output "$TMP/ec-base.csv" &&
+        compare ecommerce_sessions "$TMP/ec-job.csv" "$TMP/ec-base.csv"
+    expect_stderr "late $job_late, " "ecommerce baseline drops the job's late events ($job_late)"
+    checks=$((checks + 1))
+    [ "${job_late:-0}" -gt 0 ] || fail "ecommerce: the input should hold late events"
+fi
+finish
