@@ -4,7 +4,8 @@
 # its CSV rows must equal, as a sorted multiset, what sqlite3 computes from the SQL.
 #
 # Events: the hand-written edge.jsonl (BETWEEN bounds, ties, out-of-order and late
-# events, touching sessions) and, when `sangam gen nexmark` exists, a generated file.
+# events, touching sessions), when `sangam gen nexmark` exists a generated file, and
+# the file named by $NEXMARK_SQL_EVENTS if set (to check any events by hand).
 # The harness loads them into sqlite3 tables
 #   person(id, name, emailAddress, creditCard, city, state, dateTime, extra, seq, wm)
 #   auction(id, itemName, description, initialBid, reserve, dateTime, expires, seller,
@@ -20,7 +21,7 @@
 source "$(dirname "$0")/lib.sh" "$1" "$2"
 JOB="$BUILD/jobs/nexmark.so"
 DIR="$SRC/tests/integration/nexmark"
-DELAY=4000
+DELAY=${NEXMARK_SQL_DELAY:-4000} # the watermark delay (Nexmark: 4 s)
 GEN_COUNT=30000
 
 if ! command -v sqlite3 >/dev/null 2>&1; then
@@ -120,5 +121,8 @@ if "$SANGAM" gen nexmark --help >/dev/null 2>&1; then
         --output "file:$TMP/gen.jsonl" && check_events generated "$TMP/gen.jsonl"
 else
     echo "NOTE: no 'sangam gen nexmark' in this build: only the edge events are checked" >&2
+fi
+if [ -n "${NEXMARK_SQL_EVENTS:-}" ]; then
+    check_events extra "$NEXMARK_SQL_EVENTS"
 fi
 finish
