@@ -300,6 +300,49 @@ static void test_q8_groups_both_sides_per_window_before_joining(void **state)
     sg_harness_free(h);
 }
 
+/* process_batch (records from another task) gives what process gives, for q4's
+ * maximum and q8's windows: a batch mixing keys and windows. */
+static void test_batches_give_the_same_results(void **state)
+{
+    sg_harness *h;
+    SG_UNUSED(state);
+    int64_t ids[3] = {1, 2, 3};
+    nx_q4_in q4[5] = {
+        {.auction = 1, .is_auction = 1, .date_time = 0, .expires = 100, .category = 10},
+        {.auction = 2, .date_time = 50, .price = 8},
+        {.auction = 1, .date_time = 100, .price = 4},
+        {.auction = 2, .is_auction = 1, .date_time = 0, .expires = 100, .category = 10},
+        {.auction = 1, .date_time = 101, .price = 40},
+    };
+    sg_record recs[5];
+    for (int i = 0; i < 5; i++)
+        recs[i] =
+            (sg_record){q4[i].date_time, key_of(&ids[q4[i].auction - 1]), {&q4[i], sizeof(q4[i])}};
+    assert_int_equal(sg_harness_new(&nx_q4_max_op, NULL, &h), SG_OK);
+    assert_int_equal(sg_harness_process_batch(h, 0, recs, 5), SG_OK);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 2);
+    /* Auction 1 closes at 4 (the bid at 101 is after expires), auction 2 at 8 (its bid
+     * came first and waited). */
+    int64_t a = q4_out(h, 0).final, b = q4_out(h, 1).final;
+    assert_true((a == 4 && b == 8) || (a == 8 && b == 4));
+    sg_harness_free(h);
+
+    nx_q8_head q8[4] = {{1, 0}, {2, 0}, {3, 0}, {1, 0}};
+    sg_time ts[4] = {5, 10005, 20005, 15};
+    for (int i = 0; i < 4; i++)
+        recs[i] = (sg_record){ts[i], key_of(&ids[q8[i].key - 1]), {&q8[i], sizeof(q8[i])}};
+    assert_int_equal(sg_harness_new(&nx_q8_op, NULL, &h), SG_OK);
+    assert_int_equal(q8_person(h, 1, "Ann", 1), SG_OK);
+    assert_int_equal(q8_person(h, 3, "Cy", 20000), SG_OK);
+    assert_int_equal(sg_harness_process_batch(h, 0, recs, 4), SG_OK);
+    assert_int_equal(sg_harness_finish(h), SG_OK);
+    assert_int_equal(sg_harness_count(h), 2);
+    assert_int_equal(q8_rows(h, 1, "Ann", 0), 1);
+    assert_int_equal(q8_rows(h, 3, "Cy", 20000), 1);
+    sg_harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -308,6 +351,7 @@ int main(void)
         cmocka_unit_test(test_q4_max_keeps_between_bounds_and_waits_for_the_end),
         cmocka_unit_test(test_q4_average_truncates_as_flinks_bigint_avg),
         cmocka_unit_test(test_q8_groups_both_sides_per_window_before_joining),
+        cmocka_unit_test(test_batches_give_the_same_results),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
