@@ -7,6 +7,7 @@ packages=(
     build-essential cmake pkg-config cppcheck clang-format git
     librocksdb-dev libevent-dev libmsgpack-dev libcmocka-dev
     libxxhash-dev libutf8proc-dev libjansson-dev
+    sqlite3 # the Nexmark correctness check (tests/integration/test_nexmark_sql.sh)
 )
 
 missing=()

@@ -114,7 +114,10 @@ SG_API size_t sg_nx_to_json(const sg_nx_event *ev, char *buf, size_t cap);
 SG_API extern const sg_source_def sg_nexmark_source;
 
 /* A decoder for JSON Lines of the form above (file:PATH.jsonl): emits the same records
- * as gen:nexmark; rejects a row with a missing or malformed field, naming it. */
+ * as gen:nexmark; rejects a row with a missing or malformed field, naming it. Every
+ * field of the event's type is required with its JSON type (integers: ids, money,
+ * dateTime, expires; strings: the rest, each at most 65535 bytes); an id or an amount
+ * of money (initialBid, reserve, price) may not be negative. */
 SG_API int sg_nx_decode(sg_ctx *ctx, const sg_row *row, void *udata);
 
 #ifdef __cplusplus

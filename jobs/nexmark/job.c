@@ -13,7 +13,8 @@
 
 /* The queries, in --help order. */
 static const nx_query *const nx_queries[] = {
-    &nx_q5, &nx_q7, &nx_q11, &nx_q12, NULL, /* sentinel: queries are added above this line */
+    &nx_q0, &nx_q1, &nx_q2,  &nx_q3,  &nx_q4, &nx_q5,
+    &nx_q7, &nx_q8, &nx_q11, &nx_q12, NULL, /* sentinel */
 };
 
 static const nx_query *nx_find(const char *name)
