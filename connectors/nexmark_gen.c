@@ -30,57 +30,7 @@
 
 #include <sangam/nexmark.h>
 
-/* ==== java.util.Random ====================================================
- * The 48-bit linear congruential generator of the JDK, call for call. */
-
-#define JR_MULT UINT64_C(0x5DEECE66D)
-#define JR_MASK ((UINT64_C(1) << 48) - 1)
-
-typedef struct jrand {
-    uint64_t s;
-} jrand;
-
-static void jr_seed(jrand *r, uint64_t seed)
-{
-    r->s = (seed ^ JR_MULT) & JR_MASK;
-}
-
-static inline int32_t jr_next(jrand *r, int bits)
-{
-    r->s = (r->s * JR_MULT + 0xB) & JR_MASK;
-    return (int32_t)(uint32_t)(r->s >> (48 - bits));
-}
-
-static inline int32_t jr_int(jrand *r)
-{
-    return jr_next(r, 32);
-}
-
-/* nextInt(bound), bound > 0: the power-of-two shortcut, else rejection of the top
- * values, where Java's int overflow test "u - r + m < 0" is done in 64 bits. */
-static inline int32_t jr_int_bound(jrand *r, int32_t bound)
-{
-    int32_t rv = jr_next(r, 31), m = bound - 1;
-    if ((bound & m) == 0)
-        return (int32_t)(((int64_t)bound * rv) >> 31);
-    for (int32_t u = rv; (int64_t)u - (rv = u % bound) + m > INT32_MAX; u = jr_next(r, 31))
-        ;
-    return rv;
-}
-
-static inline int64_t jr_long(jrand *r)
-{
-    int64_t hi = jr_next(r, 32);
-    int64_t lo = jr_next(r, 32);
-    return (int64_t)((uint64_t)hi << 32) + lo;
-}
-
-static inline double jr_double(jrand *r)
-{
-    int64_t hi = jr_next(r, 26);
-    int64_t lo = jr_next(r, 27);
-    return (double)((hi << 27) + lo) * 0x1.0p-53;
-}
+#include "connectors/nexmark_jrand.h"
 
 /* LongGenerator.nextLong: [0, n). */
 static inline int64_t nx_long(jrand *r, int64_t n)
