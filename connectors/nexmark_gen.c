@@ -88,16 +88,11 @@ static const uint8_t hot_channel_len[] = {6, 8, 5, 5};
 
 #define NX_COUNT(a) ((int32_t)(sizeof(a) / sizeof((a)[0])))
 
-/* A channel's varying parts: its URL is NX_URL_HEAD seg NX_URL_TAIL, then
- * "&channel_id=" id when id_len > 0; its name is "channel-" num. 36 bytes, so the
- * 10000 channels (360 KB) stay in cache where whole URLs (1 MB) did not. */
-typedef struct nx_channel {
-    char seg[16]; /* "xxx/yyy/zzz/" */
-    char id[12];
-    char num[5];
-    uint8_t seg_len, id_len, num_len;
-} nx_channel;
-
+/* Channel k's URL is NX_URL_HEAD "s0/s1/s2/" NX_URL_TAIL, then NX_CHANNEL_ID and
+ * abs(Integer.reverse(k)) for 9 channels in 10; its name is "channel-" k. A channel
+ * packs into 64 bits: the segments' letters (4 x 5 bits each; 26 is '_'), bit 60 + i
+ * set when segment i has 4 letters (else 3), bit 63 when the URL has the id. 80 KB
+ * for the 10000 channels stays in cache where whole URL strings (1 MB) did not. */
 #define NX_URL_HEAD "https://www.nexmark.com/"
 #define NX_URL_TAIL "item.htm?query=1"
 #define NX_CHANNEL_ID "&channel_id="
@@ -109,7 +104,7 @@ typedef struct nx_hot_channel {
 
 /* Channels 0..9999, the four hot ones, and the padding pool. Built once per process
  * (pthread_once) and read-only after: generators share them freely. */
-static nx_channel channels[NX_CHANNELS];
+static uint64_t channels[NX_CHANNELS];
 static nx_hot_channel hot_urls[4];
 #define NX_POOL_WINDOWS 65536
 static char extra_pool[NX_POOL_WINDOWS + NX_MAX_AVG_SIZE * 2];
@@ -165,20 +160,22 @@ static void build_tables(void)
 {
     jrand r;
     for (int32_t k = 0; k < NX_CHANNELS; k++) {
-        nx_channel *c = &channels[k];
+        char seg[16];
         jr_seed(&r, (uint64_t)k);
-        c->seg_len = (uint8_t)nx_url_segments(&r, c->seg);
-        c->num_len = (uint8_t)snprintf(c->num, sizeof(c->num), "%d", (int)k);
-        if (jr_int_bound(&r, 10) > 0) {
-            /* Math.abs(Integer.reverse(k)), where abs(MIN_VALUE) stays negative. */
-            uint32_t v = (uint32_t)k, rev = 0;
-            for (int b = 0; b < 32; b++, v >>= 1)
-                rev = (rev << 1) | (v & 1);
-            long long id = (int32_t)rev;
-            if (id < 0 && id != INT32_MIN)
-                id = -id;
-            c->id_len = (uint8_t)snprintf(c->id, sizeof(c->id), "%lld", id);
+        size_t n = nx_url_segments(&r, seg);
+        uint64_t packed = 0;
+        for (size_t i = 0, at = 0, s_i = 0; i < n; i++) {
+            if (seg[i] == '/') {
+                packed |= (uint64_t)(at - s_i * 4 == 4) << (60 + s_i);
+                s_i++;
+                at = s_i * 4;
+                continue;
+            }
+            packed |= (uint64_t)(seg[i] == '_' ? 26 : seg[i] - 'a') << (5 * at++);
         }
+        if (jr_int_bound(&r, 10) > 0)
+            packed |= UINT64_C(1) << 63;
+        channels[k] = packed;
     }
     for (int i = 0; i < 4; i++) {
         nx_hot_channel *h = &hot_urls[i];
@@ -192,8 +189,6 @@ static void build_tables(void)
     nx_exact_string(&r, sizeof(extra_pool), extra_pool);
 }
 
-/* ==== The generator ======================================================= */
-
 struct sg_nx_gen {
     sg_nx_config cfg;
     uint64_t pos;                   /* the next position */
@@ -205,6 +200,58 @@ struct sg_nx_gen {
     char name[32], email[16], credit_card[20], item_name[24], description[104];
     char url[96], channel[16];
 };
+
+/* Writes v's decimal digits ending just before end; returns where they start. */
+static inline char *put_digits(char *end, uint32_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
+}
+
+/* Bid channel k (not a hot one): its name and URL into g's buffers. */
+static void nx_channel_of(sg_nx_gen *g, int32_t k, sg_nx_bid *b)
+{
+    static const char alphabet[32] = "abcdefghijklmnopqrstuvwxyz_";
+    uint64_t packed = channels[k];
+    char *end = g->channel + sizeof(g->channel), *p = put_digits(end, (uint32_t)k);
+    p -= 8;
+    memcpy(p, "channel-", 8);
+    b->channel = (sg_bytes){p, (size_t)(end - p)};
+    char *u = g->url + sizeof(NX_URL_HEAD) - 1;
+    for (int i = 0; i < 3; i++) {
+        int len = 3 + (int)(packed >> (60 + i) & 1);
+        for (int j = 0; j < len; j++)
+            *u++ = alphabet[packed >> (5 * (i * 4 + j)) & 31];
+        *u++ = '/';
+    }
+    memcpy(u, NX_URL_TAIL, sizeof(NX_URL_TAIL) - 1);
+    u += sizeof(NX_URL_TAIL) - 1;
+    if (packed >> 63) {
+        memcpy(u, NX_CHANNEL_ID, sizeof(NX_CHANNEL_ID) - 1);
+        u += sizeof(NX_CHANNEL_ID) - 1;
+        /* Math.abs(Integer.reverse(k)); only k = 1 reverses to MIN_VALUE, whose abs
+         * stays negative in Java. */
+        uint32_t rev = (uint32_t)k;
+        rev = (rev >> 1 & 0x55555555u) | (rev & 0x55555555u) << 1;
+        rev = (rev >> 2 & 0x33333333u) | (rev & 0x33333333u) << 2;
+        rev = (rev >> 4 & 0x0f0f0f0fu) | (rev & 0x0f0f0f0fu) << 4;
+        rev = (rev >> 8 & 0x00ff00ffu) | (rev & 0x00ff00ffu) << 8;
+        rev = rev >> 16 | rev << 16;
+        char digits[12],
+            *d = put_digits(digits + sizeof(digits), (int32_t)rev < 0 ? 0u - rev : rev);
+        if (rev == 0x80000000u)
+            *--d = '-';
+        size_t n = (size_t)(digits + sizeof(digits) - d);
+        memcpy(u, d, n);
+        u += n;
+    }
+    b->url = (sg_bytes){g->url, (size_t)(u - g->url)};
+}
+
+/* ==== The generator ======================================================= */
 
 void sg_nx_config_default(sg_nx_config *cfg)
 {
@@ -433,23 +480,7 @@ static void gen_bid(sg_nx_gen *g, jrand *r, int64_t epoch, int64_t offset, sg_nx
         b->channel = (sg_bytes){hot_channels[i], hot_channel_len[i]};
         b->url = (sg_bytes){hot_urls[i].url, hot_urls[i].url_len};
     } else {
-        const nx_channel *c = &channels[jr_int_bound(r, NX_CHANNELS)];
-        const size_t head = sizeof(NX_URL_HEAD) - 1, tail = sizeof(NX_URL_TAIL) - 1;
-        const size_t cid = sizeof(NX_CHANNEL_ID) - 1, pre = sizeof("channel-") - 1;
-        /* Fixed-size copies, then the length cut: the buffers have room to spare. */
-        memcpy(g->channel + pre, c->num, sizeof(c->num));
-        b->channel = (sg_bytes){g->channel, pre + c->num_len};
-        char *u = g->url + head;
-        memcpy(u, c->seg, sizeof(c->seg));
-        u += c->seg_len;
-        memcpy(u, NX_URL_TAIL, tail);
-        u += tail;
-        if (c->id_len) {
-            memcpy(u, NX_CHANNEL_ID, cid);
-            memcpy(u + cid, c->id, sizeof(c->id));
-            u += cid + c->id_len;
-        }
-        b->url = (sg_bytes){g->url, (size_t)(u - g->url)};
+        nx_channel_of(g, jr_int_bound(r, NX_CHANNELS), b);
     }
     ev->extra = nx_extra(r, 32, g->cfg.avg_bid_size);
 }
