@@ -2,6 +2,7 @@
  *
  *   sangam run [ENGINE OPTIONS] JOB.so [JOB OPTIONS]
  *   sangam checkpoints DIR       (cmd_checkpoints.c)
+ *   sangam gen nexmark ...       (cmd_gen.c)
  *
  * Exit codes: 0 success; 2 usage (bad option, job file not loadable); 1 run-time
  * failure. Every failure prints one line on stderr that starts with "sangam:". */
@@ -40,6 +41,8 @@ static void usage(FILE *f)
 {
     fprintf(f, "Usage: sangam run [ENGINE OPTIONS] JOB.so [JOB OPTIONS]\n"
                "       sangam checkpoints DIR   (list and verify checkpoints; --help)\n"
+               "       sangam gen nexmark --count N [--seed S] [--output file:PATH]\n"
+               "                                (Nexmark events as JSON Lines; --help)\n"
                "       sangam --version | --help\n"
                "\n"
                "Runs a Sangam job: a shared object exporting sg_job_main. Engine options come\n"
@@ -325,6 +328,8 @@ int sg__cli_main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (strcmp(argv[1], "checkpoints") == 0)
         return sg__cmd_checkpoints(argc - 1, argv + 1);
+    if (strcmp(argv[1], "gen") == 0)
+        return sg__cmd_gen(argc - 1, argv + 1);
     fprintf(stderr, "sangam: unknown command '%s' (try: sangam run --help)\n", argv[1]);
     return EXIT_USAGE;
 }

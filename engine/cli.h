@@ -6,5 +6,7 @@
 int sg__cli_main(int argc, char **argv);
 /* `sangam checkpoints DIR` (cmd_checkpoints.c); argv[0] is "checkpoints". */
 int sg__cmd_checkpoints(int argc, char **argv);
+/* `sangam gen GENERATOR ...` (cmd_gen.c); argv[0] is "gen". */
+int sg__cmd_gen(int argc, char **argv);
 
 #endif

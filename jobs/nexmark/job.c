@@ -45,6 +45,8 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
                                   opts, sizeof(opts) / sizeof(opts[0]), argc, argv);
     if (rc != SG_OK)
         return rc;
+    if ((rc = sg_job_register_generator(job, "nexmark", &sg_nexmark_source)) < 0)
+        return rc;
     const nx_query *q = nx_find(o.query);
     if (!q)
         return sg_job_errorf(job, SG_EUSAGE,
