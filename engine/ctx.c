@@ -324,8 +324,14 @@ static int deliver(sg_ctx *c, const sg_record *rec)
         if (rec->ts > c->max_ts)
             c->max_ts = rec->ts;
     }
-    if (c->kind == SG__INST_SOURCE)
+    if (c->kind == SG__INST_SOURCE) {
         c->counters->read++;
+        /* A generator that emits records (not lines) into a stream built with a
+         * decoder: the records are already decoded, so they pass the decoder stage
+         * by, keeping its watermark tracking (it is the stage that tracks). */
+        if (SG_UNLIKELY(c->decode != NULL) && c->fmt == SG_FORMAT_RECORDS)
+            return deliver(c->decode, rec);
+    }
     if (c->next) {
         int rc = sg__inst_process(c->next, 0, rec);
         if (rc < 0 && !c->errmsg[0])
