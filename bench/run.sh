@@ -341,7 +341,7 @@ report_md() {
     echo "- Software: $software."
     echo "- Source: $source_s."
     for s in "${SKIPPED[@]}"; do echo "- Skipped: $s."; done
-    for wl in "${!FAILED[@]}"; do echo "- Failed: $wl — ${FAILED[$wl]}."; done
+    for wl in "${WORKLOADS[@]}"; do [[ -n ${FAILED[$wl]:-} ]] && echo "- Failed: $wl — ${FAILED[$wl]}."; done
     echo
     echo "### Throughput"
     echo
