@@ -2,7 +2,9 @@
 #   make          build build/sangam and every job as build/jobs/<name>.so
 #   make run      set up, build, run trending_words on generated sample posts
 #   make test     set up, build, run every test: normal, ASan+UBSan and TSan builds
-#   make bench    run the benchmarks and write docs/benchmarks.md
+#   make bench    build, run the benchmark suite (bench/run.sh, ~15-25 min) and write
+#                 docs/benchmarks.md and bench/results/<workload>.json
+#   make bench-quick  the same suite small (under 2 min): bench/results/quick.md + quick.json
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan

@@ -47,7 +47,8 @@ static void usage(FILE *f)
                "\n"
                "Runs a Sangam job: a shared object exporting sg_job_main. Engine options come\n"
                "before the job file, the job's own after it (JOB.so --help lists them).\n"
-               "Inputs and outputs are URIs: file:PATH, gen:NAME?k=v&..., null:.\n");
+               "Inputs and outputs are URIs: file:PATH, gen:NAME?k=v&..., null:, latency:\n"
+               "(discards, prints end-to-end latency percentiles; see --pace).\n");
 }
 
 typedef struct engine_opts {
@@ -57,6 +58,8 @@ typedef struct engine_opts {
     int64_t explain_time_ms, idle_timeout_ms;
     const char *ckpt_dir, *ckpt_mode, *restore;
     int64_t ckpt_interval_ms, ckpt_timeout_ms, min_pause_ms, retain;
+    double pace;
+    int64_t flush_ms;
 } engine_opts;
 
 static int load_job(const char *path, sg_job_main_fn *fn, void **handle)
@@ -86,7 +89,7 @@ static int load_job(const char *path, sg_job_main_fn *fn, void **handle)
     return 0;
 }
 
-static void print_summary(const sg__run_stats *st)
+static void print_summary(const sg__run_stats *st, bool paced)
 {
     if (st->ckpt.restored_from)
         fprintf(stderr, "sangam: restored from %s %llu\n",
@@ -113,6 +116,17 @@ static void print_summary(const sg__run_stats *st)
                 (unsigned long long)st->ckpt.completed, (unsigned long long)st->ckpt.aborted,
                 st->ckpt.last_ms, st->ckpt.last_sync_ms,
                 (double)st->ckpt.last_bytes / (1024.0 * 1024.0), st->guarantees);
+    if (st->has_latency) /* bench/run.sh reads this line */
+        fprintf(stderr,
+                "  latency               p50 %.3f ms, p99 %.3f ms, max %.3f ms, %llu records%s\n",
+                (double)st->lat_p50 / 1e6, (double)st->lat_p99 / 1e6, (double)st->lat_max / 1e6,
+                (unsigned long long)st->lat_count,
+                paced ? "" : " (without --pace: not meaningful)");
+    if (st->has_latency && st->lat_early)
+        fprintf(stderr,
+                "  latency, early        %llu records reached the sink before their time "
+                "(not in the figures)\n",
+                (unsigned long long)st->lat_early);
 }
 
 /* The job file's base name without ".so", for checkpoint metadata. */
@@ -170,6 +184,8 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
         .savepoint = &savepoint_wanted,
         .job_name = job_name,
         .quiet = eo->quiet,
+        .pace = eo->pace,
+        .flush_ms = eo->flush_ms,
     };
     sg__run_stats st;
     signal(SIGINT, on_signal);
@@ -182,7 +198,7 @@ static int run_job(const engine_opts *eo, sg_job_main_fn job_main, int argc, cha
         return rc == SG_EUSAGE ? EXIT_USAGE : 1; /* e.g. a graph the planner refuses */
     }
     if (!eo->quiet)
-        print_summary(&st);
+        print_summary(&st, eo->pace > 0);
     return 0;
 }
 
@@ -260,6 +276,14 @@ static int cmd_run(int argc, char **argv)
          "least time between the end of a checkpoint and the next", false, 0},
         {"retain", SG_OPT_I64, &eo.retain, "completed checkpoints kept (default 3)", false, 1},
         {"checkpoint-mode", SG_OPT_STR, &eo.ckpt_mode, "exactly-once or at-least-once", false, 0},
+        {"flush-ms", SG_OPT_I64, &eo.flush_ms,
+         "latency/throughput knob: a partly filled batch waits up to N ms for more records, "
+         "sources send watermarks every N ms (0: both at once)",
+         false, 0},
+        {"pace", SG_OPT_F64, &eo.pace,
+         "sources wait for each record's event time on the wall clock (X times real time), "
+         "so the input rate is the event-time rate x X; for latency: (0: off)",
+         false, 0},
         {"restore", SG_OPT_STR, &eo.restore,
          "resume from 'latest' (in --checkpoint-dir), a checkpoint or a savepoint directory "
          "(kill -USR1 takes a savepoint)",
@@ -286,6 +310,15 @@ static int cmd_run(int argc, char **argv)
     }
     if (eo.parallelism > 128) {
         fprintf(stderr, "sangam run: --parallelism must be at most 128 (the max parallelism)\n");
+        return EXIT_USAGE;
+    }
+    if (eo.flush_ms > 60000) {
+        fprintf(stderr, "sangam run: --flush-ms must be at most 60000\n");
+        return EXIT_USAGE;
+    }
+    if (eo.pace < 0 || eo.pace > 1e6) {
+        fprintf(stderr, "sangam run: --pace must be a speed from 0 (off) to 1000000, not %g\n",
+                eo.pace);
         return EXIT_USAGE;
     }
     if (strcmp(eo.backend, "rocksdb") != 0 && strcmp(eo.backend, "heap") != 0) {

@@ -10,6 +10,7 @@
 
 #include "engine/common.h"
 #include "engine/ctx.h"
+#include "engine/pace.h"
 #include "engine/snap.h"
 
 /* ---- Scratch memory --------------------------------------------------------
@@ -323,6 +324,8 @@ static int deliver(sg_ctx *c, const sg_record *rec)
             *c->rec_wm = c->max_ts - c->wm_delay - 1;
         if (rec->ts > c->max_ts)
             c->max_ts = rec->ts;
+        if (SG_UNLIKELY(c->pace != NULL))
+            sg__pace_wait(c->pace, rec->ts);
     }
     if (c->kind == SG__INST_SOURCE) {
         c->counters->read++;

@@ -125,6 +125,11 @@ struct sg_ctx {
     /* Timestamp tracking for bounded out-of-orderness watermarks. */
     bool track_ts;
     sg_time max_ts;
+    /* --pace (pace.h): set on the timestamp tracker of a source when the run paces its
+     * sources, else NULL; run_pace is the run's clock on every instance (NULL in the
+     * harness). */
+    struct sg__pace *pace;
+    struct sg__pace *run_pace;
 
     /* Sinks with an encoder. */
     sg_encoder enc;

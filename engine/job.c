@@ -401,9 +401,12 @@ int sg_stream_sink(sg_stream *in, const char *name, const char *uri, const sg_en
         def = &sg__file_sink;
     else if (uri && strcmp(uri, "null:") == 0)
         def = &sg__null_sink;
+    else if (uri && strcmp(uri, "latency:") == 0)
+        def = &sg__latency_sink;
     else
         return sg_job_errorf(job, SG_EUSAGE,
-                             "sink '%s': unsupported URI '%s' (expected file:PATH or null:)",
+                             "sink '%s': unsupported URI '%s' (expected file:PATH, null: or "
+                             "latency:)",
                              name ? name : "", uri ? uri : "");
     if (def == &sg__file_sink && (!enc || !enc->encode))
         return sg_job_errorf(job, SG_EINVAL, "sink '%s': a file sink needs an encoder", name);
@@ -413,7 +416,7 @@ int sg_stream_sink(sg_stream *in, const char *name, const char *uri, const sg_en
     if (!(n->uri = sg_strdup(uri)))
         return sg_job_errorf(job, SG_ENOMEM, "out of memory");
     n->sink_def = def;
-    if (enc && enc->encode) {
+    if (enc && enc->encode && def != &sg__latency_sink) { /* it reads only ts */
         n->enc = *enc;
         n->has_enc = true;
     }

@@ -21,7 +21,9 @@ static int resolve_parallelism(sg_job *job, sg__node *n)
                                      n->name, n->uri);
             p = 1;
         }
-    } else if (n->kind == SG__NODE_SINK && n->sink_def == &sg__null_sink && n->n_inputs > 0) {
+    } else if (n->kind == SG__NODE_SINK &&
+               (n->sink_def == &sg__null_sink || n->sink_def == &sg__latency_sink) &&
+               n->n_inputs > 0) {
         p = n->inputs[0].from->parallelism; /* runs beside its producer */
     } else if (n->follow_input && n->n_inputs == 1) {
         p = n->inputs[0].from->parallelism; /* key_by stays with its producer */

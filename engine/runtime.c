@@ -15,6 +15,7 @@
 #include "engine/ckpt.h"
 #include "engine/ckpt_store.h"
 #include "engine/fsutil.h"
+#include "engine/pace.h"
 #include "engine/plan.h"
 #include "engine/reject.h"
 #include "engine/runtime.h"
@@ -36,6 +37,7 @@ typedef struct runtime {
     sg__ckpt_coord coord;
     bool ckpt_on;      /* the coordinator runs */
     char *restore_dir; /* the checkpoint restored from, or NULL */
+    sg__pace pace;     /* event time on the wall clock: --pace, latency: sinks */
 } runtime;
 
 static double now_s(void)
@@ -124,6 +126,7 @@ static int build_chain(runtime *rt, const sg__ptask *pt, sg__subtask *t, int ind
         x->parallelism = pt->parallelism;
         x->rejects = rt->rejects;
         x->uri = node->uri;
+        x->run_pace = &rt->pace;
         switch (node->kind) {
         case SG__NODE_SOURCE:
             x->kind = SG__INST_SOURCE;
@@ -144,9 +147,14 @@ static int build_chain(runtime *rt, const sg__ptask *pt, sg__subtask *t, int ind
                 d->udata = node->dec.udata;
                 d->source = x;
                 d->track_ts = true;
+                d->run_pace = &rt->pace;
                 x->decode = d;
             } else {
                 x->track_ts = true;
+            }
+            if (rt->cfg->pace > 0) { /* the timestamp tracker waits (pace.h) */
+                (node->has_dec ? &t->chain[c - 1] : x)->pace = &rt->pace;
+                t->pace_budget = 16;
             }
             break;
         case SG__NODE_OP:
@@ -264,6 +272,7 @@ static int build(runtime *rt, char *err, size_t errlen)
             t->rec_wm = SG_TIME_MIN;
             t->next_proc_timer = SG_TIME_MAX;
             t->idle_timeout = rt->cfg->idle_timeout_ms;
+            t->flush_ms = rt->cfg->flush_ms;
             t->last_activity = sg__now_ms();
             atomic_store(&t->pub.wm, SG_TIME_MIN);
             if (build_chain(rt, &rt->plan.tasks[i], t, k) < 0 ||
@@ -552,8 +561,13 @@ int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats
     double start = now_s();
     int rc;
     memset(stats, 0, sizeof(*stats));
+    if (sg__pace_init(&rt.pace, cfg->pace) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return SG_ENOMEM;
+    }
     if ((rc = sg__plan_build(job, &rt.plan)) < 0) {
         snprintf(err, errlen, "%s", sg_job_errmsg(job));
+        sg__pace_destroy(&rt.pace);
         return rc;
     }
     if (cfg->show_plan) {
@@ -565,6 +579,7 @@ int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats
     if ((rc = sg__reject_log_new(cfg->dead_letter, cfg->report_bad, cfg->restore != NULL,
                                  &rt.rejects, err, errlen)) < 0) {
         sg__plan_free(&rt.plan);
+        sg__pace_destroy(&rt.pace);
         return rc;
     }
     if ((rc = make_state_root(&rt, err, errlen)) < 0 || (rc = build(&rt, err, errlen)) < 0 ||
@@ -608,6 +623,13 @@ out:;
             rc = SG_EIO;
         }
     }
+    /* The latency: sinks merged their histograms at close. */
+    stats->has_latency = rt.pace.has_sink;
+    stats->lat_count = rt.pace.hist.count;
+    stats->lat_early = rt.pace.hist.early;
+    stats->lat_p50 = sg__hist_quantile(&rt.pace.hist, 0.50);
+    stats->lat_p99 = sg__hist_quantile(&rt.pace.hist, 0.99);
+    stats->lat_max = rt.pace.hist.max;
     uint64_t unreported = sg__reject_log_unreported(rt.rejects);
     char derr[256] = "";
     if (sg__reject_log_free(rt.rejects, derr, sizeof(derr)) < 0 && rc >= 0) {
@@ -619,6 +641,7 @@ out:;
                 (unsigned long long)unreported,
                 cfg->dead_letter ? "" : " (--dead-letter PATH keeps them all)");
     destroy(&rt);
+    sg__pace_destroy(&rt.pace);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0)
         stats->peak_rss_kb = ru.ru_maxrss;

@@ -35,6 +35,8 @@ typedef struct sg__run_config {
     _Atomic int *savepoint;       /* set (by SIGUSR1) to take a savepoint; may be NULL */
     const char *job_name;         /* the job file's base name, recorded in checkpoints */
     bool quiet;                   /* no notices on stderr (the guarantee line, restore) */
+    double pace;                  /* --pace: sources keep to event time at this speed; 0: off */
+    sg_time flush_ms;             /* --flush-ms (task.h); 0: flush every activation */
 } sg__run_config;
 
 typedef struct sg__run_stats {
@@ -43,6 +45,9 @@ typedef struct sg__run_stats {
     long peak_rss_kb;
     sg__ckpt_stats ckpt;
     char guarantees[512]; /* one line: each sink's guarantee ("" without checkpoints) */
+    /* latency: sinks (pace.h), nanoseconds; has_latency false without such a sink. */
+    bool has_latency;
+    uint64_t lat_count, lat_early, lat_p50, lat_p99, lat_max;
 } sg__run_stats;
 
 /* Plans and runs the job to completion. SG_OK, or an error with one line in err. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "engine/common.h"
+#include "engine/pace.h"
 #include "engine/sched.h"
 #include "engine/task.h"
 
@@ -59,6 +60,7 @@ static int send(sg__subtask *t, sg__chan *c, sg__batch *b)
 
 static int flush_outputs(sg__subtask *t)
 {
+    t->held_since = 0;
     for (int i = 0; i < t->n_outputs; i++) {
         sg__output *o = &t->outputs[i];
         for (int k = 0; k < o->n; k++) {
@@ -363,7 +365,16 @@ static int poll_source(sg__subtask *t)
 {
     sg_ctx *src = &t->chain[0];
     uint64_t read_before = t->counters.read;
-    int rc = src->src->poll(src, src->self, SOURCE_BUDGET);
+    int rc;
+    if (SG_UNLIKELY(t->pace_budget)) {
+        /* Paced: the poll sleeps until its records' time, so keep it short. */
+        int64_t t0 = sg__pace_now_ns();
+        rc = src->src->poll(src, src->self, t->pace_budget);
+        t->pace_budget =
+            sg__pace_next_budget(t->pace_budget, sg__pace_now_ns() - t0, SOURCE_BUDGET);
+    } else {
+        rc = src->src->poll(src, src->self, SOURCE_BUDGET);
+    }
     sg__scratch_reset(&src->scratch);
     if (rc < 0) {
         if (!src->errmsg[0])
@@ -372,6 +383,12 @@ static int poll_source(sg__subtask *t)
     }
     /* Bounded out-of-orderness: wm = max ts - delay - 1, never decreasing. */
     const sg_ctx *tracker = src->decode ? src->decode : src;
+    if (t->wm_delay >= 0 && tracker->max_ts != SG_TIME_MIN && t->flush_ms > 0 && rc != SG_EOF) {
+        sg_time now = sg__now_ms();
+        if (now - t->last_wm_at < t->flush_ms)
+            goto no_wm; /* --flush-ms: periodic watermarks, as Flink's autoWatermarkInterval */
+        t->last_wm_at = now;
+    }
     if (t->wm_delay >= 0 && tracker->max_ts != SG_TIME_MIN) {
         sg_time wm = tracker->max_ts < SG_TIME_MIN + t->wm_delay + 1
                          ? SG_TIME_MIN
@@ -383,6 +400,7 @@ static int poll_source(sg__subtask *t)
                 return wrc;
         }
     }
+no_wm:
     if (rc == SG_EOF)
         return end_of_input(t);
     if (t->idle_timeout > 0) {
@@ -505,6 +523,26 @@ static void give_back(sg__chan *c, sg__batch *b)
         sg__worker_notify(c->producer->worker);
 }
 
+/* The end of an activation: partly filled batches go out now, or with --flush-ms once
+ * the oldest has waited flush_ms (the worker wakes for that: next_proc_timer). */
+static int end_activation_flush(sg__subtask *t)
+{
+    if (t->flush_ms <= 0)
+        return flush_outputs(t);
+    bool held = false;
+    for (int i = 0; i < t->n_outputs && !held; i++)
+        for (int k = 0; k < t->outputs[i].n && !held; k++)
+            held = t->outputs[i].pending[k] && t->outputs[i].pending[k]->n;
+    if (!held) {
+        t->held_since = 0;
+        return SG_OK;
+    }
+    sg_time now = sg__now_ms();
+    if (!t->held_since)
+        t->held_since = now;
+    return now - t->held_since >= t->flush_ms ? flush_outputs(t) : SG_OK;
+}
+
 static int drain_inputs(sg__subtask *t, bool *progress)
 {
     for (int done = 0, tried = 0; done < INPUT_BATCHES && tried < t->n_inputs && !t->finished;) {
@@ -569,7 +607,7 @@ int sg__subtask_run(sg__subtask *t)
         rc = drain_inputs(t, &progress);
     }
     if (rc >= 0 && !t->finished)
-        rc = flush_outputs(t);
+        rc = end_activation_flush(t);
     if (rc < 0)
         return rc;
     if (t->n_over)
@@ -580,6 +618,8 @@ int sg__subtask_run(sg__subtask *t)
         if (next < t->next_proc_timer)
             t->next_proc_timer = next;
     }
+    if (t->held_since && t->held_since + t->flush_ms < t->next_proc_timer)
+        t->next_proc_timer = t->held_since + t->flush_ms; /* wake to flush */
     sg__subtask_publish(t);
     return progress;
 }

@@ -98,7 +98,14 @@ typedef struct sg__subtask {
     sg_time next_proc_timer; /* the chain's earliest processing-time timer, or SG_TIME_MAX */
     sg_time idle_timeout;    /* sources: ms without records before going idle; 0: never */
     sg_time last_activity;   /* sources: processing time of the last record */
-    bool out_idle;           /* IDLE was sent downstream and no record since */
+    uint32_t pace_budget;    /* sources under --pace: records per poll (pace.h); 0: off */
+    /* --flush-ms: a partly filled output batch waits up to flush_ms for more records,
+     * and a source sends its watermark at most every flush_ms (a watermark flushes
+     * every batch, so it would end the wait); 0: both at the end of every activation. */
+    sg_time flush_ms;
+    sg_time held_since; /* when the oldest held batch was left partly filled; 0: none */
+    sg_time last_wm_at; /* sources: when the last periodic watermark was sent */
+    bool out_idle;      /* IDLE was sent downstream and no record since */
     _Atomic bool pub_idle;
     sg__counters counters;
     sg__published pub;
