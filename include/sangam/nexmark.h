@@ -73,15 +73,15 @@ SG_API int sg_nx_type_of(sg_bytes value);
  * sg_nx_config_default. Event n (0-based) is a pure function of the configuration and
  * n, so any position can be produced directly (restore, parallel instances). */
 typedef struct sg_nx_config {
-    uint64_t seed;          /* 0 = Nexmark's own values; other seeds vary every event */
-    sg_time base_time;      /* dateTime of the first event (a fixed default) */
-    uint64_t count;         /* events to generate; 0 = unbounded */
-    double rate;            /* events per second of event time: spaces the timestamps */
+    uint64_t seed;     /* 0 = Nexmark's own values; other seeds vary every event */
+    sg_time base_time; /* dateTime of the first event (a fixed default) */
+    uint64_t count;    /* events to generate; 0 = unbounded */
+    double rate;       /* events per second of event time: spaces the timestamps */
     uint32_t person_proportion, auction_proportion, bid_proportion; /* 1 : 3 : 46 */
     uint32_t hot_auction_ratio, hot_bidders_ratio, hot_sellers_ratio;
     uint32_t num_in_flight_auctions, num_active_people;
     uint32_t avg_person_size, avg_auction_size, avg_bid_size; /* bytes, incl. extra */
-    uint32_t out_of_order_group_size; /* 1 = in order */
+    uint32_t out_of_order_group_size;                         /* 1 = in order */
 } sg_nx_config;
 
 SG_API void sg_nx_config_default(sg_nx_config *cfg);
