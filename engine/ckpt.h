@@ -31,15 +31,17 @@
 
 struct sg__subtask;
 struct sg__plan;
+struct sg__ckpt_async;
 struct sg__run_config;
 
 /* What subtasks read of the coordinator. */
 typedef struct sg__ckpt_shared {
     const char *root; /* --checkpoint-dir, borrowed */
     sg_checkpoint_mode mode;
-    _Atomic uint64_t wanted;    /* the newest checkpoint triggered */
-    _Atomic uint64_t completed; /* the newest checkpoint completed */
-    _Atomic uint64_t savepoint; /* the newest savepoint triggered (raised before wanted) */
+    _Atomic uint64_t wanted;      /* the newest checkpoint triggered */
+    _Atomic uint64_t completed;   /* the newest checkpoint completed */
+    _Atomic uint64_t savepoint;   /* the newest savepoint triggered (raised before wanted) */
+    struct sg__ckpt_async *async; /* the helper thread (ckpt_async.h); NULL: write inline */
 } sg__ckpt_shared;
 
 typedef struct sg__ckpt_stats {
@@ -47,6 +49,7 @@ typedef struct sg__ckpt_stats {
     uint64_t last_id;
     double last_ms, max_ms;  /* trigger to complete */
     double last_sync_ms;     /* the slowest subtask's synchronous part, last one */
+    double last_align_ms;    /* the longest alignment (first barrier to last), last one */
     uint64_t last_bytes;     /* snapshot files and state directories of the last */
     uint64_t restored_from;  /* the checkpoint this run restored, 0: none */
     bool restored_savepoint; /* ... and it was a savepoint */

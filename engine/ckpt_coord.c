@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "engine/ckpt.h"
+#include "engine/ckpt_async.h"
 #include "engine/ckpt_store.h"
 #include "engine/plan.h"
 #include "engine/runtime.h"
@@ -126,7 +127,8 @@ int sg__ckpt_coord_init(sg__ckpt_coord *c, const sg__run_config *cfg, const sg__
     const char *sp = getenv("SANGAM_TEST_SAVEPOINT_AT");
     if (sp && *sp)
         c->sp_at = strtoull(sp, NULL, 10);
-    if (!(c->fingerprint = sg__ckpt_fingerprint(plan)) ||
+    if (sg__ckpt_async_new(&c->shared.async) < 0 ||
+        !(c->fingerprint = sg__ckpt_fingerprint(plan)) ||
         !(c->sp_fingerprint = sg__ckpt_sp_fingerprint(plan)))
         goto nomem;
     for (int i = 0; i < n; i++) {
@@ -143,6 +145,8 @@ nomem:
 
 void sg__ckpt_coord_free(sg__ckpt_coord *c)
 {
+    sg__ckpt_async_free(c->shared.async); /* first: its jobs acknowledge into subtasks */
+    c->shared.async = NULL;
     for (int i = 0; i < c->n_subtasks; i++) {
         sg_free(c->subtasks[i]->inst_bytes);
         c->subtasks[i]->inst_bytes = NULL;
@@ -192,7 +196,7 @@ static void wake(sg__ckpt_coord *c, bool sources)
 static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
 {
     char dir[PATH_MAX], serr[512];
-    uint64_t id = c->inflight, bytes = 0, sync_us = 0;
+    uint64_t id = c->inflight, bytes = 0, sync_us = 0, align_us = 0;
     sg__ckpt_kind kind = c->inflight_sp ? SG__CKPT_SAVEPOINT : SG__CKPT_CHECKPOINT;
     const char *what = c->inflight_sp ? "savepoint" : "checkpoint";
     sg__ckpt_path(c->shared.root, kind, id, dir, sizeof(dir));
@@ -204,11 +208,19 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
         .fingerprint = sg_strdup(c->inflight_sp ? c->sp_fingerprint : c->fingerprint),
         .max_parallelism = SG__MAX_PARALLELISM,
     };
+    /* The files' hashes, computed by the helper as it wrote them (ckpt_async.h). */
+    sg__ckpt_file *known = NULL;
+    size_t n_known = 0;
     int rc = m.job && m.fingerprint ? op_sizes(c, &m) : SG_ENOMEM;
+    if (rc >= 0)
+        rc = sg__ckpt_async_take(c->shared.async, id, &known, &n_known);
     if (rc < 0)
         snprintf(err, errlen, "out of memory completing %s %llu", what, (unsigned long long)id);
-    else if ((rc = sg__ckpt_complete(dir, &m, serr, sizeof(serr))) < 0)
+    else if ((rc = sg__ckpt_complete_known(dir, &m, known, n_known, serr, sizeof(serr))) < 0)
         snprintf(err, errlen, "cannot complete %s %llu: %s", what, (unsigned long long)id, serr);
+    for (size_t i = 0; i < n_known; i++)
+        sg_free(known[i].path);
+    sg_free(known);
     sg__ckpt_meta_free(&m);
     if (rc < 0)
         return rc;
@@ -221,6 +233,8 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
         bytes += atomic_load_explicit(&c->subtasks[i]->ack_bytes, memory_order_relaxed);
         uint64_t s = atomic_load_explicit(&c->subtasks[i]->ack_sync_us, memory_order_relaxed);
         sync_us = s > sync_us ? s : sync_us;
+        s = atomic_load_explicit(&c->subtasks[i]->ack_align_us, memory_order_relaxed);
+        align_us = s > align_us ? s : align_us;
     }
     sg__ckpt_stats *st = &c->stats;
     st->completed++;
@@ -228,6 +242,7 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
     st->last_ms = (double)(now - c->started_ms);
     st->max_ms = st->last_ms > st->max_ms ? st->last_ms : st->max_ms;
     st->last_sync_ms = (double)sync_us / 1000.0;
+    st->last_align_ms = (double)align_us / 1000.0;
     st->last_bytes = bytes;
     atomic_store_explicit(&c->shared.completed, id, memory_order_seq_cst);
     wake(c, false);
@@ -256,6 +271,9 @@ static void abort_inflight(sg__ckpt_coord *c, sg_time now, const char *why)
 int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, size_t errlen)
 {
     sg_time now = sg__now_ms();
+    int arc = sg__ckpt_async_error(c->shared.async, err, errlen);
+    if (arc < 0)
+        return arc; /* a checkpoint's files could not be written */
     if (c->inflight) {
         bool all = true, stuck = false;
         for (int i = 0; i < c->n_subtasks; i++) {
@@ -267,7 +285,8 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, si
             if (atomic_load_explicit(&t->pub_finished, memory_order_acquire)) {
                 if (atomic_load_explicit(&t->acked, memory_order_acquire) >= c->inflight)
                     continue;
-                stuck = true;
+                /* ... unless its snapshot is taken and the helper is still writing it. */
+                stuck = atomic_load_explicit(&t->snapped, memory_order_acquire) < c->inflight;
             }
             all = false;
         }

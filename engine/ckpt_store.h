@@ -135,4 +135,17 @@ int sg__ckpt_scan(const char *root, sg__ckpt_entry **entries, size_t *n, char *e
  * savepoint shares no inode with a live state directory. */
 int sg__ckpt_copy_tree(const char *src, const char *dst, char *err, size_t errlen);
 
+/* ---- Additions (wip-ckperf): hashing off the coordinator's thread ---- */
+
+/* XXH64 (seed 0) of a whole file, streamed; with sync it is fsync'd too. *size is the
+ * number of bytes hashed. -1 with errno on failure. */
+int sg__ckpt_hash_file(const char *path, bool sync, uint64_t *size, uint64_t *hash);
+
+/* sg__ckpt_complete, except that a file listed in known ([borrowed], n_known entries
+ * sorted by path, as sg__ckpt_async_take gives them) with the size found on disk is
+ * taken with its known hash instead of being read and fsync'd again: whoever hashed it
+ * made it durable. Directories are still fsync'd. */
+int sg__ckpt_complete_known(const char *dir, sg__ckpt_meta *meta, const sg__ckpt_file *known,
+                            size_t n_known, char *err, size_t errlen);
+
 #endif

@@ -111,10 +111,10 @@ static void print_summary(const sg__run_stats *st, bool paced)
     if (st->guarantees[0])
         fprintf(stderr,
                 "  checkpoints           %llu completed, %llu aborted; last %.0f ms "
-                "(synchronous part %.1f ms), %.1f MiB\n"
+                "(synchronous part %.1f ms, alignment %.1f ms), %.1f MiB\n"
                 "  output guarantee      %s\n",
                 (unsigned long long)st->ckpt.completed, (unsigned long long)st->ckpt.aborted,
-                st->ckpt.last_ms, st->ckpt.last_sync_ms,
+                st->ckpt.last_ms, st->ckpt.last_sync_ms, st->ckpt.last_align_ms,
                 (double)st->ckpt.last_bytes / (1024.0 * 1024.0), st->guarantees);
     if (st->has_latency) /* bench/run.sh reads this line */
         fprintf(stderr,

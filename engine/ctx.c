@@ -92,8 +92,8 @@ int sg__inst_snapshot(sg_ctx *c, sg_snap_writer *w)
 {
     sg_snap_writer own;
     int rc;
-    if (c->kv && (rc = sg__kv_flush(c->kv)) < 0)
-        return sg_ctx_errorf(c, rc, "%s: cannot flush state: %s", c->name, sg__kv_errmsg(c->kv));
+    /* No flush of the keyed state here: a checkpoint copies the cache or flushes it
+     * itself (task_ckpt.c), and a flush per checkpoint was most of what one cost. */
     if ((rc = sg__timers_snapshot(&c->timers, w)) < 0 ||
         (rc = sg__timers_snapshot(&c->proc_timers, w)) < 0)
         return sg_ctx_errorf(c, rc, "%s: cannot snapshot timers", c->name);

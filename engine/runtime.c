@@ -609,6 +609,7 @@ out:;
         cks.last_ms = rt.coord.stats.last_ms;
         cks.max_ms = rt.coord.stats.max_ms;
         cks.last_sync_ms = rt.coord.stats.last_sync_ms;
+        cks.last_align_ms = rt.coord.stats.last_align_ms;
         cks.last_bytes = rt.coord.stats.last_bytes;
     }
     collect(&rt, stats, &wm);

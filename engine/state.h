@@ -125,6 +125,27 @@ int sg__kv_sweep(sg__kv *kv, const uint32_t *ids, size_t n_ids, size_t budget, s
  * RocksDB state directory restores exactly what was stored at the call. */
 int sg__kv_checkpoint(sg__kv *kv, const char *dir);
 
+/* ---- Cache images (checkpoints of state that never spilled) ---------------------
+ * While no state of the kv has spilled (invariant 5 of state_cache.c), the cache holds
+ * all of it, and a checkpoint is a copy of the cache's entries: no flush into the
+ * backend, no RocksDB checkpoint. The image is self-contained bytes (its layout is in
+ * state_cache.c), copied at memcpy speed so the subtask can go on while a helper
+ * thread writes it. */
+
+/* True when some state's entries may be in the backend only (it spilled, or was found
+ * there at open): then only sg__kv_checkpoint captures everything. */
+bool sg__kv_spilled(const sg__kv *kv);
+
+/* A copy of every live entry of every state, with the states' names, into *data
+ * (sg_malloc'd, [owned->caller]) of *len bytes. Changes nothing in the kv. SG_EINVAL
+ * when the kv has spilled. */
+int sg__kv_image(sg__kv *kv, void **data, size_t *len);
+
+/* Loads an image made by sg__kv_image into kv (normally fresh): declares its states by
+ * name and puts every entry (dirty, so an eviction writes it to the backend). data is
+ * [borrowed]. SG_ESERDE when the image is malformed. */
+int sg__kv_load_image(sg__kv *kv, const void *data, size_t len);
+
 /* The states declared so far: ids 0 .. sg__kv_n_states - 1, each with its name
  * (borrowed, valid while the kv is open). For savepoints, which dump every state by
  * name so that a restore can declare them again in any order. */

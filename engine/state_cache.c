@@ -1111,3 +1111,153 @@ void sg__kv_prefetch(sg__kv *kv, uint32_t id, uint16_t kg, sg_bytes key, int64_t
     if (s.idx && s.tag == (uint32_t)(old >> 32) && s.idx - 1 < kv->n_entries)
         __builtin_prefetch(&kv->entries[s.idx - 1]);
 }
+
+/* ==== Cache images ============================================================== *
+ *
+ * What sg__kv_image writes; every integer little-endian:
+ *
+ *   offset 0         8
+ *          +---------+----------------+--------------------------------------------+
+ *          | SGKVIMG1| u32 n_states,  | u64 n_entries, then per entry:             |
+ *          |  magic  | per state: u32 |   u32 state  u16 kg  u64 ns (two's compl.) |
+ *          | +version| len, name      |   u32 klen  u32 vlen  key bytes  value     |
+ *          +---------+----------------+--------------------------------------------+
+ *
+ * Entries are in cache order (no order is promised). Values are the stored bytes
+ * (state_kinds.h encodings, TTL stamps included), so an image restores every kind. The
+ * checkpoint's _metadata carries the file's XXH64, so the image has no checksum. */
+
+#define IMAGE_MAGIC "SGKVIMG1"
+#define IMAGE_ENTRY_HDR 22
+
+static unsigned char *put_le(unsigned char *p, uint64_t v, int n)
+{
+    for (int i = 0; i < n; i++, v >>= 8)
+        *p++ = (unsigned char)v;
+    return p;
+}
+
+static uint64_t get_le(const unsigned char *p, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = v << 8 | p[i];
+    return v;
+}
+
+bool sg__kv_spilled(const sg__kv *kv)
+{
+    for (uint32_t i = 0; i < kv->n_states; i++)
+        if (kv->states[i].spilled)
+            return true;
+    return false;
+}
+
+int sg__kv_image(sg__kv *kv, void **data, size_t *len)
+{
+    *data = NULL;
+    *len = 0;
+    if (sg__kv_spilled(kv))
+        return kv_fail(kv, SG_EINVAL, "state has spilled to %s: no cache image", kv->ops->name);
+    /* Two passes, sizes then bytes: one allocation, and the copy runs at memcpy speed
+     * (this is the synchronous part of a checkpoint). */
+    size_t size = 8 + 4 + 8;
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < kv->n_states; i++)
+        size += 4 + strlen(kv->states[i].name);
+    for (uint32_t i = 0; i < kv->n_entries; i++) {
+        const entry *e = &kv->entries[i];
+        if ((e->flags & (E_USED | E_TOMB)) != E_USED)
+            continue;
+        size += IMAGE_ENTRY_HDR + e->klen + e->vlen;
+        n++;
+    }
+    unsigned char *buf = sg_malloc(size), *p = buf;
+    if (!buf)
+        return kv_fail(kv, SG_ENOMEM, "out of memory copying the state cache (%zu bytes)", size);
+    memcpy(p, IMAGE_MAGIC, 8);
+    p = put_le(p + 8, kv->n_states, 4);
+    for (uint32_t i = 0; i < kv->n_states; i++) {
+        size_t l = strlen(kv->states[i].name);
+        p = put_le(p, l, 4);
+        memcpy(p, kv->states[i].name, l);
+        p += l;
+    }
+    p = put_le(p, n, 8);
+    for (uint32_t i = 0; i < kv->n_entries; i++) {
+        entry *e = &kv->entries[i];
+        if ((e->flags & (E_USED | E_TOMB)) != E_USED)
+            continue;
+        p = put_le(p, e->state, 4);
+        p = put_le(p, e->kg, 2);
+        p = put_le(p, (uint64_t)e->ns, 8);
+        p = put_le(p, e->klen, 4);
+        p = put_le(p, e->vlen, 4);
+        if (e->klen)
+            memcpy(p, entry_buf(e), e->klen);
+        p += e->klen;
+        if (e->vlen)
+            memcpy(p, entry_val(e), e->vlen);
+        p += e->vlen;
+    }
+    SG_ASSERT((size_t)(p - buf) == size);
+    *data = buf;
+    *len = size;
+    return SG_OK;
+}
+
+int sg__kv_load_image(sg__kv *kv, const void *data, size_t len)
+{
+    const unsigned char *p = data, *end = p + len;
+    uint32_t *ids = NULL;
+    char name[1024];
+    int rc = SG_OK;
+    if (len < 20 || memcmp(p, IMAGE_MAGIC, 8) != 0)
+        return kv_fail(kv, SG_ESERDE, "state image: bad magic");
+    uint64_t n_states = get_le(p + 8, 4);
+    p += 12;
+    if (n_states > (size_t)(end - p) / 4)
+        return kv_fail(kv, SG_ESERDE, "state image: truncated");
+    if (n_states && !(ids = sg_malloc(n_states * sizeof(*ids))))
+        return kv_fail(kv, SG_ENOMEM, "out of memory loading a state image");
+    /* Declared by name: the ids of this run need not be the ids of the image's. */
+    for (uint64_t i = 0; i < n_states && rc == SG_OK; i++) {
+        uint64_t l = (size_t)(end - p) >= 4 ? get_le(p, 4) : UINT64_MAX;
+        if (l == 0 || l >= sizeof(name) || l > (size_t)(end - p) - 4) {
+            rc = kv_fail(kv, SG_ESERDE, "state image: bad state name");
+            break;
+        }
+        memcpy(name, p + 4, l);
+        name[l] = '\0';
+        p += 4 + l;
+        rc = sg__kv_declare(kv, name, &ids[i]);
+    }
+    uint64_t n = 0;
+    if (rc == SG_OK) {
+        if ((size_t)(end - p) < 8)
+            rc = kv_fail(kv, SG_ESERDE, "state image: truncated");
+        else
+            n = get_le(p, 8), p += 8;
+    }
+    for (uint64_t i = 0; i < n && rc == SG_OK; i++) {
+        if ((size_t)(end - p) < IMAGE_ENTRY_HDR) {
+            rc = kv_fail(kv, SG_ESERDE, "state image: truncated");
+            break;
+        }
+        uint64_t st = get_le(p, 4), klen = get_le(p + 14, 4), vlen = get_le(p + 18, 4);
+        uint16_t kg = (uint16_t)get_le(p + 4, 2);
+        int64_t ns = (int64_t)get_le(p + 6, 8);
+        p += IMAGE_ENTRY_HDR;
+        if (st >= n_states || klen + vlen > (size_t)(end - p)) {
+            rc = kv_fail(kv, SG_ESERDE, "state image: bad entry %llu", (unsigned long long)i);
+            break;
+        }
+        rc = sg__kv_put(kv, ids[st], kg, (sg_bytes){p, klen}, ns, (sg_bytes){p + klen, vlen});
+        p += klen + vlen;
+    }
+    if (rc == SG_OK && p != end)
+        rc = kv_fail(kv, SG_ESERDE, "state image: %zu bytes after the last entry",
+                     (size_t)(end - p));
+    sg_free(ids);
+    return rc;
+}

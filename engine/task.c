@@ -314,7 +314,9 @@ static int on_barrier(sg__subtask *t, sg__input *in, uint64_t id)
     if (id > in->barrier)
         in->barrier = id;
     if (!t->ckpt || id <= t->ckpt_last || id < t->ckpt_align)
-        return SG_OK;   /* stale: an aborted checkpoint overtaken by a newer one */
+        return SG_OK; /* stale: an aborted checkpoint overtaken by a newer one */
+    if (id > t->ckpt_align)
+        t->align_start_us = sg__subtask_now_us(); /* alignment time, in the summary */
     t->ckpt_align = id; /* a newer barrier abandons an older alignment (Flink does too) */
     return try_complete_alignment(t);
 }

@@ -121,6 +121,10 @@ typedef struct sg__subtask {
     _Atomic uint64_t acked;           /* the newest checkpoint whose snapshot is written */
     _Atomic uint64_t ack_bytes;       /* its size: .snap plus state directories */
     _Atomic uint64_t ack_sync_us;     /* how long its synchronous part took */
+    _Atomic uint64_t ack_align_us;    /* how long its alignment took (0: a source) */
+    _Atomic uint64_t snapped;         /* the newest synchronous part done; acked follows
+                                         once the helper wrote its files (ckpt_async.h) */
+    uint64_t align_start_us;          /* when the alignment in progress began; 0: none */
     _Atomic bool pub_finished;
     _Atomic uint64_t *inst_bytes; /* [n_chain] each instance's share of ack_bytes */
 } sg__subtask;
@@ -144,6 +148,8 @@ int sg__subtask_open_savepoint(sg__subtask *t, const char *dir);
 /* Writes the subtask's snapshot of checkpoint id into the checkpoint's directory
  * (pre-committing sinks first) and acknowledges it (task_ckpt.c). */
 int sg__subtask_snapshot(sg__subtask *t, uint64_t id);
+/* A monotonic clock in microseconds (alignment timing). */
+uint64_t sg__subtask_now_us(void);
 /* Links the chain's callbacks (before opening). */
 void sg__subtask_wire(sg__subtask *t);
 void sg__subtask_close(sg__subtask *t);

@@ -7,14 +7,15 @@
  *                                                                 last watermark out
  *   u64 n_chain, then per chain instance, head first:
  *     i64 its watermark   i64 its max timestamp seen (the source's watermark tracker)
- *     u64 1 when its keyed state is in the directory t<task>-s<subtask>-i<k>/ (a
- *         RocksDB checkpoint), else 0
+ *     u64 where its keyed state is: 0 nowhere (none), 1 the directory
+ *         t<task>-s<subtask>-i<k>/ (a RocksDB checkpoint: the state had spilled), 2
+ *         the file t<task>-s<subtask>-i<k>.kv (a copy of the state cache, state.h)
  *     bytes sg__inst_snapshot (timers, then the operator's, source's or sink's own)
  *
  * Restore links each state directory into the instance's fresh state directory (the
- * checkpoint itself is never opened for writing) and opens the instance with its
- * bytes; watermarks come back exactly, so every record is judged late or not as in
- * the run that took the checkpoint. */
+ * checkpoint itself is never opened for writing) or loads the cache copy into the
+ * instance's fresh state, and opens the instance with its bytes; watermarks come back exactly, so
+ * every record is judged late or not as in the run that took the checkpoint. */
 #define _XOPEN_SOURCE 700
 #include <dirent.h>
 #include <limits.h>
@@ -23,11 +24,16 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "engine/ckpt_async.h"
 #include "engine/ckpt_store.h"
 #include "engine/snap.h"
 #include "engine/task.h"
 
 #define SNAP_FORMAT 1
+/* Where an instance's keyed state is (the .snap's per-instance state field). */
+#define STATE_NONE 0    /* no keyed state */
+#define STATE_ROCKSDB 1 /* t<task>-s<subtask>-i<k>/, a RocksDB checkpoint */
+#define STATE_IMAGE 2   /* t<task>-s<subtask>-i<k>.kv, a copy of the cache (state.h) */
 
 static uint64_t now_us(void)
 {
@@ -58,8 +64,47 @@ static uint64_t dir_bytes(const char *dir)
 
 /* ---- Snapshot -------------------------------------------------------------------- */
 
+uint64_t sg__subtask_now_us(void)
+{
+    return now_us();
+}
+
+/* The keyed state of instance k into the job: a copy of the cache when nothing
+ * spilled (kind 2, written by the helper), else a RocksDB checkpoint made now (kind 1,
+ * hard links; the helper only hashes it). The kind goes into w. */
+static int snapshot_state(sg__subtask *t, int k, const char *dir, sg_snap_writer *w,
+                          sg__ckpt_job *job, uint64_t *bytes)
+{
+    sg_ctx *c = &t->chain[k];
+    char name[64], path[PATH_MAX];
+    int rc;
+    if (!c->kv)
+        return sg_snap_put_u64(w, STATE_NONE) < 0 ? SG_ENOMEM : SG_OK;
+    if (!sg__kv_spilled(c->kv)) {
+        void *img;
+        size_t len;
+        if ((rc = sg__kv_image(c->kv, &img, &len)) < 0)
+            return sg_ctx_errorf(c, rc, "%s: cannot copy state: %s", c->name, sg__kv_errmsg(c->kv));
+        snprintf(name, sizeof(name), "t%d-s%d-i%d.kv", t->task, t->index, k);
+        if (sg_snap_put_u64(w, STATE_IMAGE) < 0 || sg__ckpt_job_add_file(job, name, img, len) < 0)
+            return SG_ENOMEM;
+        *bytes += len;
+        return SG_OK;
+    }
+    snprintf(name, sizeof(name), "t%d-s%d-i%d", t->task, t->index, k);
+    if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+        return sg_ctx_errorf(c, SG_EINVAL, "%s: checkpoint path too long", c->name);
+    if ((rc = sg__kv_checkpoint(c->kv, path)) < 0)
+        return sg_ctx_errorf(c, rc, "%s: cannot checkpoint state: %s", c->name,
+                             sg__kv_errmsg(c->kv));
+    if (sg_snap_put_u64(w, STATE_ROCKSDB) < 0 || sg__ckpt_job_add_dir(job, name) < 0)
+        return SG_ENOMEM;
+    *bytes += dir_bytes(path);
+    return SG_OK;
+}
+
 static int snapshot_instance(sg__subtask *t, int k, uint64_t id, const char *dir, sg_snap_writer *w,
-                             bool savepoint)
+                             bool savepoint, sg__ckpt_job *job)
 {
     sg_ctx *c = &t->chain[k];
     uint64_t bytes = 0;
@@ -80,19 +125,10 @@ static int snapshot_instance(sg__subtask *t, int k, uint64_t id, const char *dir
             atomic_store_explicit(&t->inst_bytes[k], bytes, memory_order_relaxed);
         return rc;
     }
-    if (sg_snap_put_i64(w, c->wm) < 0 || sg_snap_put_i64(w, c->max_ts) < 0 ||
-        sg_snap_put_u64(w, c->kv ? 1 : 0) < 0)
+    if (sg_snap_put_i64(w, c->wm) < 0 || sg_snap_put_i64(w, c->max_ts) < 0)
         return sg_ctx_errorf(c, SG_ENOMEM, "out of memory");
-    if (c->kv) {
-        char path[PATH_MAX];
-        if (snprintf(path, sizeof(path), "%s/t%d-s%d-i%d", dir, t->task, t->index, k) >=
-            (int)sizeof(path))
-            return sg_ctx_errorf(c, SG_EINVAL, "%s: checkpoint path too long", c->name);
-        if ((rc = sg__kv_checkpoint(c->kv, path)) < 0)
-            return sg_ctx_errorf(c, rc, "%s: cannot checkpoint state: %s", c->name,
-                                 sg__kv_errmsg(c->kv));
-        bytes += dir_bytes(path);
-    }
+    if ((rc = snapshot_state(t, k, dir, w, job, &bytes)) < 0)
+        return rc == SG_ENOMEM ? sg_ctx_errorf(c, rc, "out of memory") : rc;
     sg_snap_writer own;
     sg__snap_writer_init(&own);
     rc = sg__inst_snapshot(c, &own);
@@ -108,9 +144,26 @@ static int snapshot_instance(sg__subtask *t, int k, uint64_t id, const char *dir
     return rc;
 }
 
+/* The .snap bytes into the job (a copy the job owns). */
+static int add_snap_file(sg__subtask *t, sg_snap_writer *w, sg__ckpt_job *job, uint64_t *total)
+{
+    char name[64];
+    sg_bytes b = sg__snap_writer_bytes(w);
+    void *copy = sg_malloc(b.len ? b.len : 1);
+    if (!copy)
+        return SG_ENOMEM;
+    memcpy(copy, b.data, b.len);
+    snprintf(name, sizeof(name), "t%d-s%d.snap", t->task, t->index);
+    *total += b.len;
+    return sg__ckpt_job_add_file(job, name, copy, b.len);
+}
+
+/* The synchronous part: everything the checkpoint holds is copied (or, for state that
+ * spilled, hard-linked) before this returns, so the subtask may go on changing its
+ * state while the helper writes (ckpt_async.h rule 1). The helper acknowledges. */
 int sg__subtask_snapshot(sg__subtask *t, uint64_t id)
 {
-    char dir[PATH_MAX], name[64], err[512];
+    char dir[PATH_MAX], err[1024];
     uint64_t start = now_us();
     int rc = SG_OK;
     /* A savepoint writes one file per instance (task_savepoint.c) and no .snap. Its kind
@@ -122,6 +175,10 @@ int sg__subtask_snapshot(sg__subtask *t, uint64_t id)
     bool sp = stat(dir, &st) == 0;
     if (!sp)
         sg__ckpt_path(t->ckpt->root, SG__CKPT_CHECKPOINT, id, dir, sizeof(dir));
+    /* A savepoint's files are written now; its job only acknowledges, in order. */
+    sg__ckpt_job *job = sg__ckpt_job_new(id, dir, &t->acked, t->chain[0].name);
+    if (!job)
+        return sg_ctx_errorf(&t->chain[0], SG_ENOMEM, "out of memory taking a checkpoint");
     sg_snap_writer w;
     sg__snap_writer_init(&w);
     sg_snap_put_u64(&w, SNAP_FORMAT);
@@ -131,32 +188,28 @@ int sg__subtask_snapshot(sg__subtask *t, uint64_t id)
     sg_snap_put_i64(&w, t->wm_out);
     sg_snap_put_u64(&w, (uint64_t)t->n_chain);
     for (int k = 0; k < t->n_chain && rc >= 0; k++)
-        rc = snapshot_instance(t, k, id, dir, &w, sp);
-    if (rc >= 0 && sp) {
-        uint64_t total = 0;
-        for (int k = 0; t->inst_bytes && k < t->n_chain; k++)
-            total += atomic_load_explicit(&t->inst_bytes[k], memory_order_relaxed);
-        atomic_store_explicit(&t->ack_bytes, total, memory_order_relaxed);
-    } else if (rc >= 0 && w.failed)
+        rc = snapshot_instance(t, k, id, dir, &w, sp, job);
+    uint64_t total = 0;
+    for (int k = 0; t->inst_bytes && k < t->n_chain; k++)
+        total += atomic_load_explicit(&t->inst_bytes[k], memory_order_relaxed);
+    if (rc >= 0 && !sp && (w.failed || add_snap_file(t, &w, job, &total) < 0))
         rc = sg_ctx_errorf(&t->chain[0], SG_ENOMEM, "out of memory writing a snapshot");
-    else if (rc >= 0) {
-        sg_bytes b = sg__snap_writer_bytes(&w);
-        snprintf(name, sizeof(name), "t%d-s%d.snap", t->task, t->index);
-        if ((rc = sg__ckpt_write_file(dir, name, b.data, b.len, err, sizeof(err))) < 0)
-            sg_ctx_errorf(&t->chain[0], rc, "%s: checkpoint %llu: %s", t->chain[0].name,
-                          (unsigned long long)id, err);
-        uint64_t total = b.len;
-        for (int k = 0; t->inst_bytes && k < t->n_chain; k++)
-            total += atomic_load_explicit(&t->inst_bytes[k], memory_order_relaxed);
-        atomic_store_explicit(&t->ack_bytes, total, memory_order_relaxed);
-    }
     sg__snap_writer_free(&w);
-    if (rc < 0)
+    if (rc < 0) {
+        sg__ckpt_job_free(job);
         return rc;
+    }
     if (t->is_sink)
         t->precommitted = id;
-    atomic_store_explicit(&t->ack_sync_us, now_us() - start, memory_order_relaxed);
-    atomic_store_explicit(&t->acked, id, memory_order_release);
+    uint64_t end = now_us();
+    atomic_store_explicit(&t->ack_bytes, total, memory_order_relaxed);
+    atomic_store_explicit(&t->ack_sync_us, end - start, memory_order_relaxed);
+    atomic_store_explicit(&t->ack_align_us, t->align_start_us ? start - t->align_start_us : 0,
+                          memory_order_relaxed);
+    t->align_start_us = 0;
+    atomic_store_explicit(&t->snapped, id, memory_order_release);
+    if ((rc = sg__ckpt_async_submit(t->ckpt->async, job, err, sizeof(err))) < 0)
+        return sg_ctx_errorf(&t->chain[0], rc, "%s", err);
     return SG_OK;
 }
 
@@ -164,7 +217,7 @@ int sg__subtask_snapshot(sg__subtask *t, uint64_t id)
 
 typedef struct inst_restore {
     sg_time wm, max_ts;
-    uint64_t has_db;
+    uint64_t state; /* STATE_* */
     sg_bytes snap;
 } inst_restore;
 
@@ -183,9 +236,34 @@ static int read_restore(sg__subtask *t, sg_snap_reader *r, uint64_t *id, inst_re
         return SG_ESERDE;
     for (int k = 0; k < t->n_chain; k++)
         if (sg_snap_get_i64(r, &ir[k].wm) < 0 || sg_snap_get_i64(r, &ir[k].max_ts) < 0 ||
-            sg_snap_get_u64(r, &ir[k].has_db) < 0 || sg_snap_get_bytes(r, &ir[k].snap) < 0)
+            sg_snap_get_u64(r, &ir[k].state) < 0 || ir[k].state > STATE_IMAGE ||
+            sg_snap_get_bytes(r, &ir[k].snap) < 0)
             return SG_ESERDE;
     return SG_OK;
+}
+
+/* A copy of the cache (STATE_IMAGE) into the instance's fresh state, before its open
+ * declares the states (declaring by name gives the same ids). Any backend will do. */
+static int load_image(sg__subtask *t, int k, const char *dir, const char *base)
+{
+    sg_ctx *c = &t->chain[k];
+    char name[64], err[1024];
+    void *data = NULL;
+    size_t len = 0;
+    int rc;
+    if (!c->keyed)
+        return sg_ctx_errorf(c, SG_EINVAL, "checkpoint %s: %s has keyed state but is not keyed",
+                             base, c->name);
+    if (!c->kv && (rc = sg__state_open(c)) < 0)
+        return rc;
+    snprintf(name, sizeof(name), "t%d-s%d-i%d.kv", t->task, t->index, k);
+    if ((rc = sg__ckpt_read_file(dir, name, &data, &len, err, sizeof(err))) < 0)
+        return sg_ctx_errorf(c, rc, "%s", err);
+    if ((rc = sg__kv_load_image(c->kv, data, len)) < 0)
+        sg_ctx_errorf(c, rc, "checkpoint %s: cannot restore the state of %s: %s", base, c->name,
+                      sg__kv_errmsg(c->kv));
+    sg_free(data);
+    return rc;
 }
 
 static int open_restored(sg__subtask *t, const char *dir)
@@ -208,7 +286,11 @@ static int open_restored(sg__subtask *t, const char *dir)
         rc = malformed(t, base, name);
     for (int k = 0; k < t->n_chain && rc >= 0; k++) {
         sg_ctx *c = &t->chain[k];
-        if (!ir[k].has_db)
+        if (ir[k].state == STATE_IMAGE) {
+            rc = load_image(t, k, dir, base);
+            continue;
+        }
+        if (ir[k].state != STATE_ROCKSDB)
             continue;
         if (!c->state_dir || c->backend != SG__KV_ROCKSDB) {
             rc = sg_ctx_errorf(c, SG_EINVAL,
@@ -252,6 +334,7 @@ void sg__subtask_restored(sg__subtask *t, uint64_t id)
     /* Ids after the restored one are new; a sink's open finished committing up to it. */
     t->ckpt_last = t->precommitted = t->committed = id;
     atomic_store_explicit(&t->acked, id, memory_order_relaxed);
+    atomic_store_explicit(&t->snapped, id, memory_order_relaxed);
     atomic_store_explicit(&t->pub.wm, t->is_source ? t->wm_out : t->in_wm, memory_order_relaxed);
     t->resend_wm = true;
 }

@@ -269,6 +269,9 @@ int sg_harness_snapshot_restore(sg_harness *h)
         sg_ctx_errorf(&h->inst, SG_EINVAL, "restore needs the RocksDB backend (sg_harness_new)");
         return SG_EINVAL;
     }
+    /* The new instance reopens the state directory: everything must be in it. */
+    if (h->inst.kv && (rc = sg__kv_flush(h->inst.kv)) < 0)
+        return sg_ctx_errorf(&h->inst, rc, "%s: %s", h->inst.name, sg__kv_errmsg(h->inst.kv));
     sg__snap_writer_init(&w);
     rc = sg__inst_snapshot(&h->inst, &w);
     if (rc >= 0 && w.failed)

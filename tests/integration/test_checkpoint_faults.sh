@@ -43,8 +43,10 @@ damage() {
 damage bitflip 'f=t2-s0.snap; n=$(stat -c %s $f); o=$((n / 2));
     b=$(od -An -tu1 -j$o -N1 $f | tr -d " "); printf "$(printf "\\\\%03o" $((b ^ 4)))" |
     dd of=$f bs=1 seek=$o conv=notrunc status=none'
-# A truncated file of a RocksDB checkpoint.
-damage truncated 'f=$(ls -S t2-s0-i*/*.sst | head -n 1); truncate -s $(($(stat -c %s $f) / 2)) $f'
+# A truncated state file: the copy of the state cache (state that never spilled), or
+# an SST file of a RocksDB checkpoint (state that did).
+damage truncated 'f=$(ls -S t2-s0-i*.kv t2-s0-i*/*.sst 2>/dev/null | head -n 1);
+    truncate -s $(($(stat -c %s $f) / 2)) $f'
 # A deleted file.
 damage deleted 'rm t0-s0.snap'
 # Damaged metadata.
