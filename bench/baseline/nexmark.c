@@ -139,10 +139,21 @@ static void q1_price(bn_out *o, int64_t price)
     uint64_t m = price < 0 ? 0 - (uint64_t)price : (uint64_t)price;
     uint64_t low = (m % 1000) * 908;
     uint64_t whole = (m / 1000) * 908 + low / 1000, frac = low % 1000;
-    char *d = bn_out_room(o, 32);
-    int n = snprintf(d, 32, "%s%llu.%03llu,", price < 0 ? "-" : "", (unsigned long long)whole,
-                     (unsigned long long)frac);
-    o->len += (size_t)n;
+    char *d = bn_out_room(o, 32), tmp[24], *t = tmp + sizeof(tmp);
+    do {
+        *--t = (char)('0' + whole % 10);
+        whole /= 10;
+    } while (whole);
+    if (price < 0)
+        *--t = '-';
+    size_t n = (size_t)(tmp + sizeof(tmp) - t);
+    memcpy(d, t, n);
+    d[n] = '.';
+    d[n + 1] = (char)('0' + frac / 100);
+    d[n + 2] = (char)('0' + frac / 10 % 10);
+    d[n + 3] = (char)('0' + frac % 10);
+    d[n + 4] = ',';
+    o->len += n + 5;
 }
 
 static void q1_event(const sg_nx_event *ev, sg_time wm, bn_out *o)
