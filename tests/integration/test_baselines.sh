@@ -51,6 +51,24 @@ if workload ecommerce_sessions; then
     checks=$((checks + 1))
     [ "${job_late:-0}" -gt 0 ] || fail "ecommerce: the input should hold late events"
 fi
+if workload trending_words; then
+    # Short windows against posts up to 20 s late: thousands of tokens miss some or all
+    # of their windows, so the baseline's lateness rules are checked, not only the end.
+    TW_ARGS="--window-ms 10000 --slide-ms 5000 --max-delay-ms 2000 --top 5"
+    expect_exit 0 "trending_words job" -- "$SANGAM" run --parallelism 2 \
+        "$BUILD/jobs/trending_words.so" --input "gen:posts?count=30000&rate=50&seed=9&disorder=20000" \
+        $TW_ARGS --output "file:$TMP/tw-job.csv"
+    job_late=$(grep -E 'late records dropped' "$TMP/stderr" | awk '{ print $NF }')
+    expect_exit 0 "trending_words baseline" -- "$BUILD/bench/baseline_trending_words" \
+        --count 30000 --rate 50 --seed 9 --disorder 20000 $TW_ARGS --output "$TMP/tw-base.csv" &&
+        compare trending_words "$TMP/tw-job.csv" "$TMP/tw-base.csv"
+    expect_stderr '^baseline trending_words: events 30000, seconds [0-9.]+, cpu_seconds [0-9.]+, events/s [0-9]+$' \
+        "trending_words baseline report line"
+    expect_stderr "late $job_late, " "trending_words baseline drops the job's late tokens ($job_late)"
+    checks=$((checks + 1))
+    [ "${job_late:-0}" -gt 0 ] || fail "trending_words: the input should hold late tokens"
+fi
+
 if workload nexmark; then
     # Every query at parallelism 2 on 20000 events spread over 40 s of event time (rate
     # 500), so that the windowed queries fire several windows. In order, as gen:nexmark
