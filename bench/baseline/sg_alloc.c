@@ -1,6 +1,6 @@
 /* sg_alloc.c — the engine's allocator calls, on libc, for baselines that link a job's
  * generator: the generators are plain C but allocate through sg_calloc / sg_malloc /
- * sg_free (the engine's hook), and a baseline has no engine. */
+ * sg_realloc / sg_free (the engine's hook), and a baseline has no engine. */
 #include <stdlib.h>
 
 #include <sangam/sangam.h>
@@ -18,4 +18,9 @@ void *sg_calloc(size_t n, size_t size)
 void sg_free(void *ptr)
 {
     free(ptr);
+}
+
+void *sg_realloc(void *ptr, size_t size)
+{
+    return realloc(ptr, size ? size : 1);
 }
