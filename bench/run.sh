@@ -180,11 +180,16 @@ run_engine() {
         }' "$TMP/err" >>"$RAW"
 }
 
-# The baseline: build/bench/baseline_<workload>, its one-line report on stderr.
+# The baseline: build/bench/baseline_<workload> (the Nexmark queries share one program,
+# baseline_nexmark --query qN), its one-line report on stderr.
 run_baseline() {
-    local wl=$1 r=$2 bin="$BUILD/bench/baseline_$1"
+    local wl=$1 r=$2 prog=$1 extra=""
+    if [[ $wl == nexmark_q* ]]; then
+        prog=nexmark extra=" --query ${wl#nexmark_}"
+    fi
+    local bin="$BUILD/bench/baseline_$prog"
     [[ -x $bin ]] || return 0
-    local cmd="$B/bench/baseline_$wl --count ${W_N[$wl]} --rate ${W_R[$wl]}"
+    local cmd="$B/bench/baseline_$prog$extra --count ${W_N[$wl]} --rate ${W_R[$wl]}"
     echo "$cmd" >>"$TMP/commands.$wl.baseline"
     # shellcheck disable=SC2086
     if ! (cd "$ROOT" && $cmd 2>"$TMP/err" >/dev/null); then
