@@ -517,10 +517,16 @@ static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)
     case SG__BATCH_END:
         in->ended = true;
         atomic_store_explicit(&in->pub_wm, SG_TIME_MAX, memory_order_relaxed);
-        if (++t->n_ended == t->n_inputs)
-            return end_of_input(t);
+        /* Alignment first, also when this was the last input: a subtask that received
+         * barrier n must take n before it finishes (at-least-once reads past barriers,
+         * so its last input can end with n pending). Then a subtask that finishes
+         * without n never saw barrier n, so neither did any of its producers' outputs
+         * to it: they are all finished without n too, and a restore of it as finished
+         * (which reads no input) never has a producer replaying into it. */
         if ((rc = try_complete_alignment(t)) < 0)
             return rc;
+        if (++t->n_ended == t->n_inputs)
+            return end_of_input(t);
         return on_input_watermark(t);
     case SG__BATCH_BARRIER:
         return on_barrier(t, in, b->ckpt_id);
