@@ -19,7 +19,12 @@
  *       it wanted; any other subtask snapshots and forwards n once n arrived on every
  *       input that has not ended, and in exactly-once mode does not read an input
  *       past its barrier meanwhile (alignment). Snapshots of one subtask are taken in
- *       increasing id order; a newer barrier abandons an older alignment. */
+ *       increasing id order; a newer barrier abandons an older alignment.
+ *   (6) A subtask that finishes without taking checkpoint n never received barrier n
+ *       (an alignment still pending when its last input ends is completed first), so
+ *       its producers finished without n too: checkpoint n records all of them as
+ *       finished (ckpt_finished.h), and a restore of it as finished, which reads no
+ *       input, never has a producer replaying into it. */
 #ifndef SG_ENGINE_TASK_H
 #define SG_ENGINE_TASK_H
 
