@@ -13,11 +13,18 @@
  *      (sg__ckpt_complete): n is complete. It raises `completed` to n and wakes the
  *      sinks' workers, which commit n at their next activation; then it applies
  *      --retain.
- *   5. A checkpoint not complete within the timeout, or that can no longer complete (a
- *      subtask finished without acknowledging it), is aborted: late acknowledgements
+ *   5. A subtask that has finished (input ended, final watermark and END sent, a sink
+ *      committed at finish) without acknowledging n counts as acknowledged: the
+ *      coordinator writes its t<task>-s<subtask>.finished (ckpt_finished.h), and a
+ *      restore re-sends its end instead of running it (Flink 1.14's FLIP-147). This is
+ *      consistent because a consumer counts an ended input as aligned only once it has
+ *      read END, so its snapshot holds everything the finished subtask sent. A
+ *      checkpoint starts only while some source is running; a savepoint only while
+ *      every subtask is (a subtask that finishes before acknowledging one aborts it).
+ *   6. A checkpoint not complete within the timeout is aborted: late acknowledgements
  *      are ignored, and its directory goes at the next retention (every subtask has
  *      passed barrier n by the time a later checkpoint completes, so nobody writes
- *      into it any more).
+ *      into it any more); an aborted savepoint's too (ckpt_dir.h).
  * Layering: uses ckpt_store.h, plan.h and task.h; called by runtime.c. */
 #ifndef SG_ENGINE_CKPT_H
 #define SG_ENGINE_CKPT_H
@@ -69,7 +76,6 @@ typedef struct sg__ckpt_coord {
     uint64_t stop_after;  /* test hook: _exit(137) once this checkpoint is complete */
     char *sp_fingerprint; /* owned: the parallelism-free one savepoints record */
     bool inflight_sp;     /* the one in flight is a savepoint */
-    bool told_finished;   /* said once that a finished source stops checkpoints */
     uint64_t sp_at;       /* test hook: the sp_at-th trigger this run is a savepoint */
     uint64_t triggered;   /* triggers this run */
     sg__ckpt_stats stats;

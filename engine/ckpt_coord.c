@@ -10,6 +10,8 @@
 
 #include "engine/ckpt.h"
 #include "engine/ckpt_async.h"
+#include "engine/ckpt_dir.h"
+#include "engine/ckpt_finished.h"
 #include "engine/ckpt_store.h"
 #include "engine/plan.h"
 #include "engine/runtime.h"
@@ -158,13 +160,58 @@ void sg__ckpt_coord_free(sg__ckpt_coord *c)
 
 /* ---- Completing --------------------------------------------------------------------- */
 
+static bool acked(sg__subtask *t, uint64_t id)
+{
+    return atomic_load_explicit(&t->acked, memory_order_acquire) >= id;
+}
+
+/* Where checkpoint id stands with subtask t: 1 acknowledged (its .snap is written), 0
+ * finished without acknowledging it (recorded as finished: FLIP-147), -1 neither yet.
+ * Finished is read first: a subtask acknowledges before it finishes if at all, so
+ * after pub_finished (acquire) its acked is final, and a subtask that acknowledged id
+ * and then finished is restored from its .snap (its consumers' snapshots may lack what
+ * it sent after the barrier). */
+static int ack_state(sg__subtask *t, uint64_t id)
+{
+    bool finished = atomic_load_explicit(&t->pub_finished, memory_order_acquire);
+    if (acked(t, id))
+        return 1;
+    if (!finished)
+        return -1;
+    /* It finished after taking its snapshot of id, which the helper thread is still
+     * writing (ckpt_async.h): its acknowledgement is coming, so it is not recorded as
+     * finished. It published snapped before finishing. */
+    if (atomic_load_explicit(&t->snapped, memory_order_acquire) >= id)
+        return acked(t, id) ? 1 : -1;
+    return 0;
+}
+
+/* Writes t<task>-s<subtask>.finished for every subtask that did not acknowledge id
+ * (all finished: the caller checked). Its last watermark out is read after its
+ * pub_finished (acquire), which it set after the last write. */
+static int write_finished(sg__ckpt_coord *c, const char *dir, uint64_t id, char *err, size_t errlen)
+{
+    for (int i = 0; i < c->n_subtasks; i++) {
+        sg__subtask *t = c->subtasks[i];
+        if (acked(t, id))
+            continue;
+        int rc = sg__ckpt_write_finished(dir, t->task, t->index, t->chain[0].name, id, t->wm_sent,
+                                         err, errlen);
+        if (rc < 0)
+            return rc;
+    }
+    return SG_OK;
+}
+
 /* Per node name, the state the checkpoint holds for it (summed over subtasks). */
 static int op_sizes(sg__ckpt_coord *c, sg__ckpt_meta *m)
 {
     for (int i = 0; i < c->n_subtasks; i++) {
         sg__subtask *t = c->subtasks[i];
+        bool finished = !acked(t, m->id); /* it keeps nothing in this checkpoint */
         for (int k = 0; k < t->n_chain; k++) {
-            uint64_t b = atomic_load_explicit(&t->inst_bytes[k], memory_order_relaxed);
+            uint64_t b =
+                finished ? 0 : atomic_load_explicit(&t->inst_bytes[k], memory_order_relaxed);
             size_t j = 0;
             while (j < m->n_ops && strcmp(m->ops[j].name, t->chain[k].name) != 0)
                 j++;
@@ -216,6 +263,8 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
         rc = sg__ckpt_async_take(c->shared.async, id, &known, &n_known);
     if (rc < 0)
         snprintf(err, errlen, "out of memory completing %s %llu", what, (unsigned long long)id);
+    else if (!c->inflight_sp && (rc = write_finished(c, dir, id, serr, sizeof(serr))) < 0)
+        snprintf(err, errlen, "cannot complete %s %llu: %s", what, (unsigned long long)id, serr);
     else if ((rc = sg__ckpt_complete_known(dir, &m, known, n_known, serr, sizeof(serr))) < 0)
         snprintf(err, errlen, "cannot complete %s %llu: %s", what, (unsigned long long)id, serr);
     for (size_t i = 0; i < n_known; i++)
@@ -230,6 +279,8 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
     if (c->stop_after && c->stop_after == c->stats.completed + 1)
         _exit(137);
     for (int i = 0; i < c->n_subtasks; i++) {
+        if (!acked(c->subtasks[i], id))
+            continue; /* finished: nothing of it in this checkpoint */
         bytes += atomic_load_explicit(&c->subtasks[i]->ack_bytes, memory_order_relaxed);
         uint64_t s = atomic_load_explicit(&c->subtasks[i]->ack_sync_us, memory_order_relaxed);
         sync_us = s > sync_us ? s : sync_us;
@@ -251,6 +302,10 @@ static int complete(sg__ckpt_coord *c, sg_time now, char *err, size_t errlen)
     /* Retention failing leaves extra checkpoints behind: worth a notice, not a failure. */
     int retain = c->cfg->ckpt_retain > 0 ? c->cfg->ckpt_retain : DEFAULT_RETAIN;
     if (sg__ckpt_retain(c->shared.root, retain, serr, sizeof(serr)) < 0 && !c->cfg->quiet)
+        fprintf(stderr, "sangam: %s\n", serr);
+    /* Aborted savepoints too (retention leaves every sp- directory alone): every
+     * subtask has passed their barriers, as for aborted checkpoints. */
+    if (sg__ckpt_remove_aborted(c->shared.root, id, serr, sizeof(serr)) < 0 && !c->cfg->quiet)
         fprintf(stderr, "sangam: %s\n", serr);
     return SG_OK;
 }
@@ -277,17 +332,15 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, si
     if (c->inflight) {
         bool all = true, stuck = false;
         for (int i = 0; i < c->n_subtasks; i++) {
-            sg__subtask *t = c->subtasks[i];
-            if (atomic_load_explicit(&t->acked, memory_order_acquire) >= c->inflight)
+            int st = ack_state(c->subtasks[i], c->inflight);
+            if (st == 1)
                 continue;
-            /* A subtask that finished without acknowledging never will; but it may have
-             * acknowledged between the two loads, so look again once it has finished. */
-            if (atomic_load_explicit(&t->pub_finished, memory_order_acquire)) {
-                if (atomic_load_explicit(&t->acked, memory_order_acquire) >= c->inflight)
-                    continue;
-                /* ... unless its snapshot is taken and the helper is still writing it. */
-                stuck = atomic_load_explicit(&t->snapped, memory_order_acquire) < c->inflight;
-            }
+            /* A checkpoint records a finished subtask as finished; a savepoint cannot
+             * (it is restored at any parallelism, instance by instance), so a subtask
+             * that finished without acknowledging one aborts it. */
+            if (st == 0 && !c->inflight_sp)
+                continue;
+            stuck |= st == 0;
             all = false;
         }
         if (all)
@@ -305,21 +358,31 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, si
     if (!sp && (c->cfg->ckpt_interval_ms <= 0 || now - c->started_ms < c->cfg->ckpt_interval_ms ||
                 now - c->last_end_ms < c->cfg->ckpt_min_pause_ms))
         return SG_OK;
-    /* Once a source has finished no checkpoint starts (as Flink before 1.14). */
-    for (int i = 0; i < c->n_subtasks; i++)
-        if (c->subtasks[i]->is_source &&
-            atomic_load_explicit(&c->subtasks[i]->pub_finished, memory_order_acquire)) {
-            if (sp)
-                fprintf(stderr, "sangam: savepoint not taken: a source has finished\n");
-            else if (!c->told_finished && !c->cfg->quiet)
-                fprintf(stderr,
-                        "sangam: source '%s' has finished: no more checkpoints until the job "
-                        "ends (as Flink before 1.14); output is committed at the end\n",
-                        c->subtasks[i]->chain[0].name);
-            c->told_finished = true;
-            return SG_OK;
-        }
-    sp |= c->sp_at && c->sp_at == c->triggered + 1;
+    /* Finished subtasks count as acknowledged (FLIP-147), but a barrier has to start
+     * somewhere: once every source has finished, the job's end is its final commit.
+     * A savepoint needs every instance still running (see above). */
+    const sg__subtask *running_src = NULL, *finished = NULL;
+    for (int i = 0; i < c->n_subtasks; i++) {
+        const sg__subtask *t = c->subtasks[i];
+        bool fin = atomic_load_explicit(&t->pub_finished, memory_order_acquire);
+        if (fin && !finished)
+            finished = t;
+        if (!fin && t->is_source && !running_src)
+            running_src = t;
+    }
+    if (!running_src) {
+        if (sp)
+            fprintf(stderr, "sangam: savepoint not taken: every source has finished\n");
+        return SG_OK;
+    }
+    if (sp && finished) {
+        fprintf(stderr,
+                "sangam: savepoint not taken: '%s' (subtask %d) has finished (savepoints of a "
+                "partly finished job are not supported)\n",
+                finished->chain[0].name, finished->index);
+        return SG_OK;
+    }
+    sp |= !finished && c->sp_at && c->sp_at == c->triggered + 1;
     char serr[512];
     uint64_t id = c->next_id;
     sg__ckpt_kind kind = sp ? SG__CKPT_SAVEPOINT : SG__CKPT_CHECKPOINT;

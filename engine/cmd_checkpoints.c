@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "engine/ckpt_finished.h"
 #include "engine/ckpt_store.h"
 #include "engine/cli.h"
 
@@ -21,9 +22,10 @@ static void usage(FILE *f)
                "\n"
                "Lists the checkpoints (chk-N) and savepoints (sp-N) under DIR, a job's\n"
                "--checkpoint-dir (or one checkpoint directory itself): id, kind, completion\n"
-               "time (UTC), total size in bytes, state bytes per operator, and whether each\n"
-               "verifies: \"ok\", the reason it does not, or \"incomplete\" (no _metadata; a\n"
-               "restore never uses it). Every file is read and checked.\n"
+               "time (UTC), total size in bytes, state bytes per operator, the subtasks it\n"
+               "records as finished, and whether each verifies: \"ok\", the reason it does\n"
+               "not, or \"incomplete\" (no _metadata; a restore never uses it). Every file\n"
+               "is read and checked.\n"
                "Exit codes: 0 listed (even with damaged checkpoints); 1 DIR cannot be read;\n"
                "2 usage error.\n");
 }
@@ -86,6 +88,14 @@ static void show(const char *dir, const char *name, sg__ckpt_kind kind, bool com
         for (size_t i = 0; i < m.n_ops; i++)
             printf("    operator %s: %llu bytes\n", m.ops[i].name,
                    (unsigned long long)m.ops[i].bytes);
+        /* Subtasks it records as finished (ckpt_finished.h): restored without running. */
+        for (size_t i = 0; i < m.n_files; i++) {
+            sg__ckpt_finished f;
+            int task, sub;
+            if (sg__ckpt_is_finished_file(m.files[i].path, &task, &sub) &&
+                sg__ckpt_read_finished(dir, task, sub, &f, err, sizeof(err)) == SG_OK)
+                printf("    finished %s[%d] (t%d-s%d)\n", f.name, sub, task, sub);
+        }
         sg__ckpt_meta_free(&m);
     }
 }

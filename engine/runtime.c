@@ -13,6 +13,8 @@
 
 #include "engine/builtin.h"
 #include "engine/ckpt.h"
+#include "engine/ckpt_dir.h"
+#include "engine/ckpt_finished.h"
 #include "engine/ckpt_store.h"
 #include "engine/fsutil.h"
 #include "engine/pace.h"
@@ -38,6 +40,8 @@ typedef struct runtime {
     bool ckpt_on;      /* the coordinator runs */
     char *restore_dir; /* the checkpoint restored from, or NULL */
     sg__pace pace;     /* event time on the wall clock: --pace, latency: sinks */
+    uint64_t restore_id;
+    int lock_fd; /* --checkpoint-dir's lock (ckpt_dir.h), or -1 */
 } runtime;
 
 static double now_s(void)
@@ -270,6 +274,7 @@ static int build(runtime *rt, char *err, size_t errlen)
             t->index = k;
             t->in_wm = SG_TIME_MIN;
             t->rec_wm = SG_TIME_MIN;
+            t->wm_sent = SG_TIME_MIN;
             t->next_proc_timer = SG_TIME_MAX;
             t->idle_timeout = rt->cfg->idle_timeout_ms;
             t->flush_ms = rt->cfg->flush_ms;
@@ -317,6 +322,8 @@ static void destroy(runtime *rt)
         sg__sched_destroy(&rt->sched);
     sg_free(rt->restore_dir);
     sg__plan_free(&rt->plan);
+    sg__ckpt_dir_unlock(rt->lock_fd); /* last: the sinks have closed their files */
+    rt->lock_fd = -1;
     if (rt->state_root) {
         sg__remove_tree(rt->state_root);
         sg_free(rt->state_root);
@@ -457,6 +464,18 @@ static int setup_checkpoints(runtime *rt, sg__run_stats *stats, char *err, size_
     sg_checkpoint_mode mode = cfg->ckpt_mode == SG_CHECKPOINT_AT_LEAST_ONCE
                                   ? SG_CHECKPOINT_AT_LEAST_ONCE
                                   : SG_CHECKPOINT_EXACTLY_ONCE;
+    /* One run per directory, from before anything is read in it to the end. */
+    uint64_t last_id = 0;
+    if (cfg->ckpt_dir) {
+        if ((rc = sg__ckpt_dir_lock(cfg->ckpt_dir, &rt->lock_fd, err, errlen)) < 0)
+            return rc;
+        /* Numbering continues after every id seen, aborted ones included. */
+        last_id = sg__ckpt_last_id(cfg->ckpt_dir);
+        char cerr[512];
+        if (sg__ckpt_remove_aborted(cfg->ckpt_dir, UINT64_MAX, cerr, sizeof(cerr)) < 0 &&
+            !cfg->quiet)
+            fprintf(stderr, "sangam: %s\n", cerr);
+    }
     if (cfg->restore) {
         char dir[PATH_MAX];
         sg__ckpt_kind kind = SG__CKPT_CHECKPOINT;
@@ -477,6 +496,7 @@ static int setup_checkpoints(runtime *rt, sg__run_stats *stats, char *err, size_
                 rt->subtasks[i]->restore_savepoint = kind == SG__CKPT_SAVEPOINT;
         }
         stats->ckpt.restored_from = restored;
+        rt->restore_id = restored;
         stats->ckpt.restored_savepoint = rt->restore_dir && kind == SG__CKPT_SAVEPOINT;
     }
     if (!rt->ckpt_on)
@@ -487,7 +507,7 @@ static int setup_checkpoints(runtime *rt, sg__run_stats *stats, char *err, size_
                 (long long)cfg->ckpt_interval_ms, cfg->ckpt_dir,
                 mode == SG_CHECKPOINT_EXACTLY_ONCE ? "exactly-once" : "at-least-once",
                 stats->guarantees);
-    uint64_t first = sg__ckpt_last_id(cfg->ckpt_dir);
+    uint64_t first = last_id;
     if (restored > first)
         first = restored;
     return sg__ckpt_coord_init(&rt->coord, cfg, &rt->plan, rt->subtasks, rt->n_subtasks, first, err,
@@ -557,7 +577,7 @@ static int run_workers(runtime *rt, double start, char *err, size_t errlen)
 int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats, char *err,
                     size_t errlen)
 {
-    runtime rt = {.job = job, .cfg = cfg};
+    runtime rt = {.job = job, .cfg = cfg, .lock_fd = -1};
     double start = now_s();
     int rc;
     memset(stats, 0, sizeof(*stats));
@@ -587,11 +607,23 @@ int sg__runtime_run(sg_job *job, const sg__run_config *cfg, sg__run_stats *stats
         goto out;
     /* Open every subtask before any runs: a source that cannot open its input fails
      * the job before anything is written. */
-    for (int i = 0; i < rt.n_subtasks; i++)
-        if ((rc = sg__subtask_open(rt.subtasks[i], rt.restore_dir)) < 0) {
-            snprintf(err, errlen, "%s", sg__subtask_errmsg(rt.subtasks[i]));
+    for (int i = 0; i < rt.n_subtasks; i++) {
+        sg__subtask *t = rt.subtasks[i];
+        int fin = SG_NOTFOUND;
+        sg__ckpt_finished f;
+        if (rt.restore_dir && !t->restore_savepoint &&
+            (fin = sg__ckpt_read_finished(rt.restore_dir, t->task, t->index, &f, err, errlen)) <
+                0) {
+            rc = fin;
             goto out;
         }
+        if (fin == SG_OK) {
+            sg__subtask_open_finished(t, rt.restore_id, f.wm);
+        } else if ((rc = sg__subtask_open(t, rt.restore_dir)) < 0) {
+            snprintf(err, errlen, "%s", sg__subtask_errmsg(t));
+            goto out;
+        }
+    }
     /* From the start of the run to state reopened and timers re-armed: the part of
      * recovery that restore itself costs (scripts/kill-verify.sh reads this line). */
     if (rt.restore_dir && !cfg->quiet)

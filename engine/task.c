@@ -80,6 +80,8 @@ static int send_control_id(sg__subtask *t, sg__batch_kind kind, sg_time wm, uint
     int rc;
     if ((rc = flush_outputs(t)) < 0)
         return rc;
+    if (kind == SG__BATCH_WATERMARK && t->n_outputs)
+        t->wm_sent = wm; /* what a restore of it as finished re-sends */
     for (int i = 0; i < t->n_outputs; i++) {
         sg__output *o = &t->outputs[i];
         for (int k = 0; k < o->n; k++) {
@@ -270,6 +272,35 @@ static int end_of_input(sg__subtask *t)
 }
 
 /* ---- Checkpoints (invariant 5) ----------------------------------------------------- */
+
+void sg__subtask_open_finished(sg__subtask *t, uint64_t id, sg_time wm)
+{
+    sg__subtask_wire(t);
+    t->opened = true;
+    t->restore_finished = true;
+    t->wm_sent = wm;
+    t->ckpt_last = t->precommitted = t->committed = id;
+    atomic_store_explicit(&t->acked, id, memory_order_relaxed);
+    atomic_store_explicit(&t->pub.wm, SG_TIME_MAX, memory_order_relaxed);
+}
+
+/* The first activation of a subtask restored as finished: what it sent at its end, so
+ * its consumers' inputs end as in the first run. Its inputs are never read (their
+ * producers are finished too and send only their own END). */
+static int finish_restored(sg__subtask *t)
+{
+    int rc = SG_OK;
+    t->restore_finished = false;
+    if (t->wm_sent != SG_TIME_MIN && t->n_outputs)
+        rc = send_control(t, SG__BATCH_WATERMARK, t->wm_sent);
+    if (rc >= 0)
+        rc = send_control(t, SG__BATCH_END, SG_TIME_MAX);
+    if (rc < 0)
+        return sg_ctx_errorf(&t->chain[0], rc, "out of memory");
+    t->finished = true;
+    atomic_store_explicit(&t->pub_finished, true, memory_order_release);
+    return 1;
+}
 
 static int take_checkpoint(sg__subtask *t, uint64_t id)
 {
@@ -506,10 +537,16 @@ static int process_batch(sg__subtask *t, sg__input *in, sg__batch *b)
     case SG__BATCH_END:
         in->ended = true;
         atomic_store_explicit(&in->pub_wm, SG_TIME_MAX, memory_order_relaxed);
-        if (++t->n_ended == t->n_inputs)
-            return end_of_input(t);
+        /* Alignment first, also when this was the last input: a subtask that received
+         * barrier n must take n before it finishes (at-least-once reads past barriers,
+         * so its last input can end with n pending). Then a subtask that finishes
+         * without n never saw barrier n, so neither did any of its producers' outputs
+         * to it: they are all finished without n too, and a restore of it as finished
+         * (which reads no input) never has a producer replaying into it. */
         if ((rc = try_complete_alignment(t)) < 0)
             return rc;
+        if (++t->n_ended == t->n_inputs)
+            return end_of_input(t);
         return on_input_watermark(t);
     case SG__BATCH_BARRIER:
         return on_barrier(t, in, b->ckpt_id);
@@ -572,6 +609,8 @@ int sg__subtask_run(sg__subtask *t)
 {
     bool progress = false;
     int rc = SG_OK;
+    if (SG_UNLIKELY(t->restore_finished))
+        return finish_restored(t);
     if (t->ckpt && !t->finished && commit_pending(t)) {
         if ((rc = commit_sinks(t)) < 0)
             return rc;
@@ -628,6 +667,8 @@ int sg__subtask_run(sg__subtask *t)
 
 bool sg__subtask_ready(sg__subtask *t)
 {
+    if (SG_UNLIKELY(t->restore_finished))
+        return true;
     if (t->ckpt && !t->finished && commit_pending(t))
         return true;
     /* Overflow drains in order: only the first batch's channel matters. */

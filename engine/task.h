@@ -19,7 +19,12 @@
  *       it wanted; any other subtask snapshots and forwards n once n arrived on every
  *       input that has not ended, and in exactly-once mode does not read an input
  *       past its barrier meanwhile (alignment). Snapshots of one subtask are taken in
- *       increasing id order; a newer barrier abandons an older alignment. */
+ *       increasing id order; a newer barrier abandons an older alignment.
+ *   (6) A subtask that finishes without taking checkpoint n never received barrier n
+ *       (an alignment still pending when its last input ends is completed first), so
+ *       its producers finished without n too: checkpoint n records all of them as
+ *       finished (ckpt_finished.h), and a restore of it as finished, which reads no
+ *       input, never has a producer replaying into it. */
 #ifndef SG_ENGINE_TASK_H
 #define SG_ENGINE_TASK_H
 
@@ -127,6 +132,10 @@ typedef struct sg__subtask {
     uint64_t align_start_us;          /* when the alignment in progress began; 0: none */
     _Atomic bool pub_finished;
     _Atomic uint64_t *inst_bytes; /* [n_chain] each instance's share of ack_bytes */
+    /* Finished subtasks in checkpoints (ckpt_finished.h). Both are written by the worker
+     * before pub_finished is set (release) and read by the coordinator after. */
+    sg_time wm_sent;       /* the last watermark sent on the outputs, SG_TIME_MIN: none */
+    bool restore_finished; /* restored as finished: re-send wm_sent and END, run nothing */
 } sg__subtask;
 
 /* One activation. Returns > 0 if it made progress, 0 if it could not, < 0 on failure
@@ -139,6 +148,12 @@ int sg__subtask_open(sg__subtask *t, const char *restore_dir);
 /* After a restore from checkpoint or savepoint id (its instances open): the inputs
  * stand at the restored input watermark, ids after id are new (task_ckpt.c). */
 void sg__subtask_restored(sg__subtask *t, uint64_t id);
+/* Instead of sg__subtask_open, for a subtask that checkpoint id recorded as finished
+ * (task.c): nothing of its chain is opened (its source does not run again, its sink
+ * does not touch its committed output); its first activation sends watermark wm
+ * (unless SG_TIME_MIN) and END on every output, as it did at its end, and it is
+ * finished. */
+void sg__subtask_open_finished(sg__subtask *t, uint64_t id, sg_time wm);
 /* Savepoints (task_savepoint.c): writes chain instance k's n<node>.<stage>-s<subtask>.sp into
  * dir (its bytes into *bytes), and opens every instance of the chain from the
  * savepoint in dir, at this run's parallelism (key groups filtered). */
