@@ -78,6 +78,7 @@ static int window_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
         return rc;
     if (!restore)
         return SG_OK;
+    w->direct_used = true; /* the restored state may hold direct parts */
     if ((rc = sg_snap_get_i64(restore, &wm)) < 0 || (rc = sg_snap_get_u64(restore, &w->seq)) < 0)
         return sg_ctx_errorf(ctx, rc, "window: the snapshot is malformed");
     w->wm = wm;
@@ -135,6 +136,7 @@ static int add_closed(sg_ctx *ctx, const sg_window_config *c, sg__win_self *w, c
     int rc = SG_OK;
     if (last_end - 1 + c->lateness <= wm)
         return drop_late(ctx, c, rec);
+    w->direct_used = true; /* direct parts, and pending records replayed into them */
     for (sg_time end = last_end; end >= first_end && rc >= 0; end -= c->slide) {
         if (end - 1 + c->lateness <= wm)
             continue; /* gone */

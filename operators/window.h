@@ -17,6 +17,9 @@ typedef struct sg__win_self {
                           * the window's on-time firing; declared when lateness > 0 */
     sg_time wm;          /* the last watermark on_watermark saw: timers <= wm have fired */
     uint64_t seq;        /* arrival number of the next record kept in a list */
+    bool direct_used;    /* 'direct' may hold something: false until a record takes the
+                          * direct path (or state is restored), so that until then a
+                          * firing skips the direct lookup, which would always miss */
 } sg__win_self;
 
 /* A buffered record (in pane lists, direct lists and pending lists): this header,

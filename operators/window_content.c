@@ -94,7 +94,9 @@ static int fire_aggregate(sg_ctx *ctx, const sg_window_config *c, sg__win_self *
         else if (clear && (rc = sg_state_clear(ctx, w->panes, p)) < 0)
             return rc;
     }
-    if ((rc = sg_state_get(ctx, w->direct, end, &acc)) < 0)
+    if (!w->direct_used)
+        rc = SG_NOTFOUND;
+    else if ((rc = sg_state_get(ctx, w->direct, end, &acc)) < 0)
         return rc;
     if (rc == SG_OK) {
         if ((rc = fold(ctx, c, &sum, acc.data)) < 0)
@@ -180,7 +182,7 @@ static int fire_process(sg_ctx *ctx, const sg_window_config *c, sg__win_self *w,
             return rc;
     }
     size_t before = col.n;
-    if ((rc = sg__win_collect(ctx, w->direct, end, &col)) < 0)
+    if (w->direct_used && (rc = sg__win_collect(ctx, w->direct, end, &col)) < 0)
         return rc;
     if (clear && col.n > before && (rc = sg_state_clear(ctx, w->direct, end)) < 0)
         return rc;
@@ -207,5 +209,5 @@ int sg__win_clear(sg_ctx *ctx, const sg_window_config *c, sg__win_self *w, sg_ti
     for (sg_time p = start + c->pane; p <= last; p += c->pane)
         if ((rc = sg_state_clear(ctx, w->panes, p)) < 0)
             return rc;
-    return sg_state_clear(ctx, w->direct, end);
+    return w->direct_used ? sg_state_clear(ctx, w->direct, end) : SG_OK;
 }

@@ -72,6 +72,24 @@ typedef struct nxb_winmax_cfg {
  * late: dropped and counted. Its windows are in the operator snapshot. */
 extern const sg_operator_def nxb_winmax_local_op, nxb_winmax_global_op; /* same op, two names */
 
+/* ---- q5 ---------------------------------------------------------------------
+ * nxb_q5_combine_op (non-keyed, chained behind the source): takes Nexmark events and
+ * emits, per bid auction and pane of NXB_Q5_PANE_MS (q5's gcd(size, slide)), one
+ * nxb_q5_part with the pane's bid count (ts = pane end - 1) when the watermark
+ * reaches the pane's end - 1; a bid already late for its pane's first window goes on
+ * at once as a count of 1 with its own ts. Persons and auctions are dropped, an
+ * undecodable event rejected. Held counts are in the operator snapshot.
+ * nxb_key_part keys a part by its auction; nxb_part_add is the window aggregate's
+ * add (uint64 accumulator += count; merge with nxb_count_merge). */
+typedef struct nxb_q5_part {
+    int64_t auction, count;
+} nxb_q5_part;
+#define NXB_Q5_PANE_MS 2000
+#define NXB_Q5_EDGE_MS 100000 /* bids this close to the int64 limits are not combined */
+extern const sg_operator_def nxb_q5_combine_op;
+int nxb_key_part(sg_ctx *ctx, const sg_record *in, sg_bytes *key, void *udata);
+int nxb_part_add(void *acc, const sg_record *rec, void *udata);
+
 /* ---- q7 ---------------------------------------------------------------------
  * Non-keyed: each bid event becomes a window-maximum member of its 10 s window
  * (payload: auction, bidder, price, dateTime as int64s, then the extra's bytes) and,

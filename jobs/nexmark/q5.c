@@ -1,7 +1,8 @@
 /* q5 hot items: per HOP window (size 10 s, slide 2 s) the auctions with the most bids
  * (all of them on a tie), as nexmark's q5.sql: SELECT auction, num.
  *
- *   bids -> key_by auction -> count per window (the engine's sliding window keeps
+ *   bids -> counts per (auction, 2 s pane) before the shuffle (nxb_q5_combine.c)
+ *   -> key_by auction -> count per window (the engine's sliding window keeps
  *   one count per auction and 2 s pane: a bid touches one pane, and a window adds up
  *   its 5 panes when it fires) -> per window, the auctions whose count is the
  *   maximum: locally at the job's parallelism, then globally at parallelism 1 -> CSV.
@@ -34,7 +35,7 @@ static int q5_result(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, cons
 static const sg_aggregate_def q5_count = {
     .abi = SG_AGGREGATE_ABI_1,
     .acc_size = sizeof(uint64_t),
-    .add = nxb_count_add,
+    .add = nxb_part_add,
     .merge = nxb_count_merge,
     .result = q5_result,
 };
@@ -55,8 +56,10 @@ static int q5_encode(sg_ctx *ctx, const sg_record *rec, sg_line *line, void *uda
 static int q5_build(sg_job *job, sg_stream *events, const nx_options *o)
 {
     sg_window win = {.size_ms = Q5_SIZE_MS, .slide_ms = Q5_SLIDE_MS};
-    sg_stream *s = sg_stream_flat_map(events, "q5_bids", nxb_bids_only, NULL);
-    s = sg_stream_key_by(s, "q5_by_auction", nxb_key_auction, NULL);
+    _Static_assert(Q5_SLIDE_MS % NXB_Q5_PANE_MS == 0 && Q5_SIZE_MS % NXB_Q5_PANE_MS == 0,
+                   "the combiner's panes must be the window's");
+    sg_stream *s = sg_stream_process(events, &nxb_q5_combine_op, NULL);
+    s = sg_stream_key_by(s, "q5_by_auction", nxb_key_part, NULL);
     s = sg_stream_window_aggregate(s, "q5_count", &win, &q5_count, NULL);
     s = sg_stream_process(s, &nxb_winmax_local_op, &q5_local);
     s = sg_stream_set_parallelism(sg_stream_process(s, &nxb_winmax_global_op, &q5_global), 1);

@@ -162,10 +162,75 @@ static void test_q12_processing_time_windows(void **state)
     sg_harness_free(h);
 }
 
+/* ---- q5's combiner ------------------------------------------------------------------ */
+
+static void push_event(sg_harness *h, sg_nx_type type, int64_t auction, sg_time ts)
+{
+    sg_nx_event ev;
+    char buf[512];
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.date_time = ts;
+    if (type == SG_NX_BID)
+        ev.bid = (sg_nx_bid){.auction = auction, .bidder = 7, .price = 1};
+    else
+        ev.person.id = auction;
+    size_t len = sg_nx_encode(&ev, buf, sizeof(buf));
+    assert_true(len > 0);
+    sg_bytes none = {0};
+    assert_int_equal(sg_harness_process(h, 0, ts, none, (sg_bytes){buf, len}), SG_OK);
+}
+
+static void expect_part(sg_harness *h, size_t i, int64_t auction, int64_t count, sg_time ts)
+{
+    const sg_record *r = sg_harness_output(h, i);
+    nxb_q5_part p;
+    assert_int_equal(r->value.len, sizeof(p));
+    memcpy(&p, r->value.data, sizeof(p));
+    assert_int_equal(p.auction, auction);
+    assert_int_equal(p.count, count);
+    assert_int_equal(r->ts, ts);
+}
+
+/* Bids are counted per (auction, 2 s pane) and a pane goes out when the watermark
+ * reaches its end - 1; a bid late for its pane's first window goes out at once; the
+ * counts held survive a snapshot; persons are dropped. */
+static void test_q5_combine(void **state)
+{
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&nxb_q5_combine_op, NULL, &h), SG_OK);
+    push_event(h, SG_NX_BID, 1, 100);
+    push_event(h, SG_NX_BID, 2, 1500);
+    push_event(h, SG_NX_PERSON, 5, 1600);
+    push_event(h, SG_NX_BID, 1, 1999);
+    push_event(h, SG_NX_BID, 1, 2000); /* the next pane */
+    push_event(h, SG_NX_BID, 1, 500);
+    assert_int_equal(sg_harness_count(h), 0);
+    assert_int_equal(sg_harness_snapshot_restore(h), SG_OK);
+    assert_int_equal(sg_harness_watermark(h, 1998), SG_OK);
+    assert_int_equal(sg_harness_count(h), 0);
+    assert_int_equal(sg_harness_watermark(h, 1999), SG_OK);
+    assert_int_equal(sg_harness_count(h), 2);
+    int64_t first = nxb_i64_at(sg_harness_output(h, 0)->value, 0);
+    expect_part(h, first == 1 ? 0 : 1, 1, 3, 1999);
+    expect_part(h, first == 1 ? 1 : 0, 2, 1, 1999);
+    sg_harness_clear(h);
+    push_event(h, SG_NX_BID, 3, 1000); /* its pane [0, 2000) has fired */
+    assert_int_equal(sg_harness_count(h), 1);
+    expect_part(h, 0, 3, 1, 1000);
+    sg_harness_clear(h);
+    assert_int_equal(sg_harness_watermark(h, SG_TIME_MAX), SG_OK);
+    assert_int_equal(sg_harness_count(h), 1);
+    expect_part(h, 0, 1, 1, 3999);
+    sg_harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_winmax_ties_and_new_maximum),
+        cmocka_unit_test(test_q5_combine),
         cmocka_unit_test(test_winmax_extras_local_and_global),
         cmocka_unit_test(test_q12_processing_time_windows),
     };
