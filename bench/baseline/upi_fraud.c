@@ -26,7 +26,8 @@
  * Defaults are gen:upi's and the job's (no logins, as bench/run.sh runs it); the model
  * defaults to the copy beside the job in the build (build/jobs/upi_fraud/model.json).
  * Devices, payees and cities are compared by 64-bit hashes of their bytes, payers by
- * their bytes. */
+ * their bytes. A payer's recent payments, devices and payees (each with its last use)
+ * and logins are small arrays of its own, scanned as the job scans its profile. */
 #include <limits.h>
 #include <unistd.h>
 
@@ -42,6 +43,12 @@ typedef struct recent {
     int64_t ts, amount;
 } recent;
 
+/* A device or payee of a payer: its hash (payees salted) and when it was last used. */
+typedef struct seen {
+    uint64_t key;
+    int64_t last;
+} seen;
+
 typedef struct login {
     int64_t ts;
     uint64_t device;
@@ -56,6 +63,8 @@ typedef struct payer {
     uint64_t prev_city;
     recent *recent; /* the scored payments of the last 5 minutes, ascending ts */
     uint32_t n_recent, cap_recent;
+    uint32_t n_seen, cap_seen;
+    seen *seen; /* the devices and payees used in the last 30 days */
     uint32_t n_logins, cap_logins;
     login *logins; /* the payer's logins that a later payment may still need */
 } payer;
@@ -76,7 +85,6 @@ typedef struct run {
     flat by_name; /* payer hash -> uint32 index + 1 */
     payer *payers;
     size_t n_payers, cap_payers;
-    flat seen; /* (payer, device or payee) -> int64 last ts it was used */
     txn *heap;
     size_t heap_n, heap_cap;
     FILE *out;
@@ -220,16 +228,34 @@ static void heap_pop(run *r, txn *out)
         r->heap[i] = *last;
 }
 
-/* Whether device (0: device, 1: payee) h of payer p was used in the 30 days before ts;
- * records ts as its last use. */
-static int seen_before(run *r, uint32_t p, int kind, uint64_t h, int64_t ts)
+#define PAYEE_SALT UINT64_C(0x5851f42d4c957f2d)
+
+/* new_device and new_payee: t's device and payee not used by p in the 30 days before
+ * t; then both are recorded as used at t.ts, and what is 30 days old is forgotten. */
+static void seen_update(payer *p, const txn *t, upi_features *f)
 {
-    bool created;
-    uint64_t key = flat_hash(h ^ (kind ? UINT64_C(0x5851f42d4c957f2d) : 0)) + p;
-    int64_t *last = flat_put(&r->seen, key, &created);
-    bool seen = !created && (uint64_t)ts - (uint64_t)*last < (uint64_t)UPI_SEEN_MS;
-    *last = ts;
-    return seen;
+    uint64_t payee = t->payee ^ PAYEE_SALT;
+    f->new_device = f->new_payee = 1;
+    for (uint32_t i = 0; i < p->n_seen;) {
+        seen *e = &p->seen[i];
+        if ((uint64_t)t->ts - (uint64_t)e->last >= (uint64_t)UPI_SEEN_MS) {
+            *e = p->seen[--p->n_seen];
+            continue;
+        }
+        if (e->key == t->device) {
+            f->new_device = 0;
+            e->last = t->ts;
+        } else if (e->key == payee) {
+            f->new_payee = 0;
+            e->last = t->ts;
+        }
+        i++;
+    }
+    p->seen = grow(p->seen, &p->cap_seen, p->n_seen + 2, sizeof(seen));
+    if (f->new_device)
+        p->seen[p->n_seen++] = (seen){t->device, t->ts};
+    if (f->new_payee)
+        p->seen[p->n_seen++] = (seen){payee, t->ts};
 }
 
 /* No login of p on device with ts in [at - 10 min, at]; forgets those before at - 10
@@ -276,8 +302,7 @@ static void score(run *r, const txn *t)
     p->has_prev = true;
     p->prev_ts = t->ts;
     p->prev_city = t->city;
-    f.new_device = !seen_before(r, t->payer, 0, t->device, t->ts);
-    f.new_payee = !seen_before(r, t->payer, 1, t->payee, t->ts);
+    seen_update(p, t, &f);
     if (r->with_logins)
         f.no_login = no_login(p, t->ts, t->device);
     double s = upi_score(&r->model, &f);
@@ -435,7 +460,6 @@ int main(int argc, char **argv)
         fprintf(r.out, "ts,txn_id,payer,velocity_60s,amount_5m_paise,new_device,new_payee,"
                        "city_jump,no_login,score,alert\n");
     flat_init(&r.by_name, sizeof(uint32_t), (size_t)cfg.payers);
-    flat_init(&r.seen, sizeof(int64_t), (size_t)cfg.payers * 4);
     char line[UPI_GEN_LINE_MAX];
     int64_t max_txn = INT64_MIN, max_login = INT64_MIN;
     double t0 = baseline_now(), c0 = baseline_cpu();
@@ -455,11 +479,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < r.n_payers; i++) {
         free(r.payers[i].recent);
         free(r.payers[i].logins);
+        free(r.payers[i].seen);
     }
     free(r.payers);
     free(r.heap);
     flat_free(&r.by_name);
-    flat_free(&r.seen);
     if (r.out && (ferror(r.out) | fclose(r.out))) {
         fprintf(stderr, "baseline_upi_fraud: cannot write %s\n", output);
         return 1;
