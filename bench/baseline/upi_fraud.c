@@ -430,9 +430,12 @@ int main(int argc, char **argv)
             logins = baseline_i64(a, v);
         else if (!strcmp(a, "--max-delay-ms"))
             r.delay = baseline_i64(a, v);
-        else if (!strcmp(a, "--threshold"))
-            r.threshold = strtod(v, NULL);
-        else if (!strcmp(a, "--model"))
+        else if (!strcmp(a, "--threshold")) {
+            char *end;
+            r.threshold = strtod(v, &end);
+            if (!*v || *end)
+                r.threshold = -1.0; /* rejected below */
+        } else if (!strcmp(a, "--model"))
             model = v;
         else if (!strcmp(a, "--output"))
             output = v;
