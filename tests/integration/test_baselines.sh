@@ -109,4 +109,62 @@ if workload nexmark; then
         [ "${job_late:-0}" -gt 0 ] || fail "nexmark $q: the input should hold late events"
     done
 fi
+if workload irctc_analytics; then
+    # As bench/run.sh runs it (the job's defaults, gen:irctc's disorder within the delay),
+    # then bookings up to 20 s late against a 2 s delay and 10 s windows: both branches
+    # drop late bookings, and windows and occupancy fire while the input runs.
+    IR_CAP="$BUILD/jobs/irctc_analytics/capacity.csv"
+    for c in "count=20000&seed=7||" \
+        "count=30000&rate=20&seed=8&disorder=20000|--window-ms 10000 --max-delay-ms 2000|late"; do
+        IFS='|' read -r gen opts want_late <<<"$c"
+        expect_exit 0 "irctc job ($gen)" -- "$SANGAM" run --parallelism 2 \
+            "$BUILD/jobs/irctc_analytics.so" --input "gen:irctc?$gen" --capacity "$IR_CAP" \
+            $opts --output "file:$TMP/ir-job.csv" --alerts "file:$TMP/ir-job-alerts.csv" || continue
+        job_late=$(grep -E 'late records dropped' "$TMP/stderr" | awk '{ print $NF }')
+        # gen:irctc's parameters as the baseline's options: count=N&seed=S -> --count N --seed S
+        base_opts=$(echo "$gen" | tr '&=' '  ' | sed -E 's/(^| )([a-z]+) /\1--\2 /g')
+        expect_exit 0 "irctc baseline ($gen)" -- "$BUILD/bench/baseline_irctc_analytics" \
+            $base_opts $opts --capacity "$IR_CAP" --output "$TMP/ir-base.csv" \
+            --alerts "$TMP/ir-base-alerts.csv" || continue
+        expect_stderr '^baseline irctc_analytics: events [0-9]+, seconds [0-9.]+, cpu_seconds [0-9.]+, events/s [0-9]+$' \
+            "irctc baseline report line"
+        expect_stderr "late ${job_late:-0} " "irctc baseline drops the job's late bookings (${job_late:-0}, $gen)"
+        compare "irctc windows ($gen)" "$TMP/ir-job.csv" "$TMP/ir-base.csv"
+        compare "irctc alerts ($gen)" "$TMP/ir-job-alerts.csv" "$TMP/ir-base-alerts.csv"
+        if [ -n "$want_late" ]; then
+            checks=$((checks + 1))
+            [ "${job_late:-0}" -gt 0 ] || fail "irctc: the input should hold late bookings"
+        fi
+    done
+fi
+
+if workload upi_fraud; then
+    # As bench/run.sh runs it (payments only, the job's defaults), then with logins (the
+    # no_login interval join), few payers (so profiles fill: repeat devices and payees,
+    # velocity, city jumps) and payments and logins up to 3 s late against a 2 s delay.
+    for c in "count=20000&seed=3||" \
+        "count=20000&rate=200&seed=4&disorder=3000&payers=500|--max-delay-ms 2000|late"; do
+        IFS='|' read -r gen opts want_late <<<"$c"
+        logins=()
+        [ -n "$want_late" ] && logins=(--logins "gen:upi_logins?$gen")
+        expect_exit 0 "upi job ($gen)" -- "$SANGAM" run --parallelism 2 "$BUILD/jobs/upi_fraud.so" \
+            --input "gen:upi?$gen" "${logins[@]}" $opts --output "file:$TMP/upi-job.csv" || continue
+        job_late=$(grep -E 'late records dropped' "$TMP/stderr" | awk '{ print $NF }')
+        base_opts=$(echo "$gen" | tr '&=' '  ' | sed -E 's/(^| )([a-z]+) /\1--\2 /g')
+        expect_exit 0 "upi baseline ($gen)" -- "$BUILD/bench/baseline_upi_fraud" $base_opts \
+            --logins $([ -n "$want_late" ] && echo 1 || echo 0) $opts --output "$TMP/upi-base.csv" ||
+            continue
+        expect_stderr '^baseline upi_fraud: events [0-9]+, seconds [0-9.]+, cpu_seconds [0-9.]+, events/s [0-9]+$' \
+            "upi baseline report line"
+        expect_stderr "late ${job_late:-0}, " "upi baseline drops the job's late records (${job_late:-0}, $gen)"
+        compare "upi_fraud ($gen)" "$TMP/upi-job.csv" "$TMP/upi-base.csv"
+        if [ -n "$want_late" ]; then
+            checks=$((checks + 1))
+            [ "${job_late:-0}" -gt 0 ] || fail "upi_fraud: the input should hold late records"
+            checks=$((checks + 1))
+            awk -F, 'NR > 1 && $9 == 1 { n++ } NR > 1 && $9 == 0 { z++ } END { exit !(n > 0 && z > 0) }' \
+                "$TMP/upi-base.csv" || fail "upi_fraud: no_login should be both 0 and 1"
+        fi
+    done
+fi
 finish
