@@ -10,13 +10,15 @@ source "$(dirname "$0")/lib.sh" "$1" "$2"
 TW="$BUILD/jobs/trending_words.so"
 EC="$BUILD/jobs/ecommerce_sessions.so"
 
-# savepoint_then_restore JOB INPUT SORT P...: reference at parallelism 2, a run killed
-# after savepoint 2, then a restore at each P from a copy of the killed run's output
-# (its committed part and pending files). SORT=1 compares as multisets (the header
-# first), for jobs whose output order follows parallelism.
+# savepoint_then_restore JOB INPUT SORT PACE P...: reference at parallelism 2, a run
+# killed after savepoint 2, then a restore at each P from a copy of the killed run's
+# output (its committed part and pending files). SORT=1 compares as multisets (the
+# header first), for jobs whose output order follows parallelism. The killed run is
+# paced (--pace PACE: about a second of wall time), so that it cannot end before its
+# second checkpoint however fast or loaded the machine is; pacing changes no output.
 savepoint_then_restore() {
-    local job=$1 input=$2 sort=$3 name
-    shift 3
+    local job=$1 input=$2 sort=$3 pace=$4 name
+    shift 4
     name=$(basename "$job" .so)
     local d="$TMP/$name"
     mkdir -p "$d/killed"
@@ -24,7 +26,7 @@ savepoint_then_restore() {
         "$job" --input "$input" --output "file:$d/ref.csv"
     SANGAM_TEST_SAVEPOINT_AT=2 SANGAM_TEST_STOP_AFTER_CHECKPOINT=2 expect_exit 137 \
         "$name: killed after savepoint 2" -- "$SANGAM" run --quiet --parallelism 2 --workers 2 \
-        --checkpoint-dir "$d/ck" --checkpoint-interval-ms 20 "$job" --input "$input" \
+        --pace "$pace" --checkpoint-dir "$d/ck" --checkpoint-interval-ms 20 "$job" --input "$input" \
         --output "file:$d/killed/out.csv"
     expect_stderr "^sangam: savepoint 2 complete: $d/ck/sp-000002\$" "$name: the savepoint is announced"
     local sp="$d/ck/sp-000002"
@@ -59,16 +61,18 @@ savepoint_then_restore() {
         fail "$name: sangam checkpoints lists the savepoint: $(cat "$TMP/stdout")"
 }
 
-savepoint_then_restore "$TW" 'gen:posts?count=150000' 0 1 2 4
-savepoint_then_restore "$EC" 'gen:ecommerce?count=60000' 1 1 4
+# 150 s of posts at 1000/s; 3000 s of clicks at 20/s.
+savepoint_then_restore "$TW" 'gen:posts?count=150000' 0 150 1 2 4
+savepoint_then_restore "$EC" 'gen:ecommerce?count=60000' 1 3000 1 4
 
 # A parallel source's position cannot be split: gen:clicks (one instance per subtask)
 # restores at its own parallelism and is refused at another, in one line.
 EX="$BUILD/jobs/examples.so"
 CL='gen:clicks?count=200000'
+# 200 s of clicks at 1000/s, paced to about a second (see savepoint_then_restore).
 SANGAM_TEST_SAVEPOINT_AT=1 SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 \
     "examples: killed after savepoint 1" -- "$SANGAM" run --quiet --parallelism 2 --workers 2 \
-    --checkpoint-dir "$TMP/ex" --checkpoint-interval-ms 20 "$EX" --input "$CL" \
+    --pace 200 --checkpoint-dir "$TMP/ex" --checkpoint-interval-ms 20 "$EX" --input "$CL" \
     --output "file:$TMP/ex.csv"
 cp "$TMP/ex.csv" "$TMP/ex3.csv"
 expect_exit 1 "examples: a parallel source at another parallelism" -- "$SANGAM" run --quiet \
