@@ -20,7 +20,7 @@ options:
   --mode MODE          exactly-once (default) or at-least-once
   --interval-ms N      checkpoint interval (100)
   --delay MIN:MAX      seconds from a start to its kill, uniform in [MIN, MAX]
-                       (default: 10%..25% of the reference run's time,
+                       (default: 5%..15% of the reference run's time,
                        so that 5 kills come before the job could finish)
   --seed N             seed of the kill times (default: the clock), printed
   --byte-identical     compare outputs byte for byte, not as multisets of lines
@@ -92,7 +92,7 @@ if ! "$SANGAM" run --quiet "${REF_ARGS[@]}" 2>"$WORK/reference.log"; then
 fi
 REF_TIME=$(echo "$(now) - $t0" | bc)
 if [ -z "$DELAY" ]; then
-    DMIN=$(echo "$REF_TIME * 0.10" | bc -l) DMAX=$(echo "$REF_TIME * 0.25" | bc -l)
+    DMIN=$(echo "$REF_TIME * 0.05" | bc -l) DMAX=$(echo "$REF_TIME * 0.15" | bc -l)
 else
     DMIN=${DELAY%%:*} DMAX=${DELAY##*:}
 fi
