@@ -48,17 +48,37 @@ static inline int64_t java_round(double x)
     return (int64_t)f + (x - f >= 0.5);
 }
 
-/* PriceGenerator.nextPrice: round(pow(10, 6d) * 100). exp(t ln 10) is about twice as
- * fast as pow and within 1e-14 (relative) of it; when that cannot decide the rounding
- * (the fraction within that error of .5, about 1 draw in 10^5), pow decides. */
+/* 2^(j/64), j = 0..63, from libm's exp2 (built with the other tables). */
+static double exp2_64ths[64];
+
+/* 10^t for 0 <= t <= 6, as 2^(k + j/64) * e^(r ln 2) with x = t log2(10) = k + j/64 + r,
+ * |r| <= 1/128: a table entry, an exponent put in place, and a degree-5 polynomial
+ * (its error is below 1e-16). Relative error a few 1e-15, mostly from rounding x;
+ * about a third of libm's exp, whose general range reduction we do not need. */
+static inline double nx_exp10(double t)
+{
+    double x = t * 3.32192809488736234787; /* log2(10) */
+    int64_t i = (int64_t)(x * 64.0 + 0.5); /* x >= 0: truncation rounds */
+    double z = (x - (double)i * (1.0 / 64)) * 0.69314718055994530942;
+    double p = 1.0 + z * (1.0 + z * (0.5 + z * (1.0 / 6 + z * (1.0 / 24 + z * (1.0 / 120)))));
+    uint64_t bits = (uint64_t)((i >> 6) + 1023) << 52;
+    double scale;
+    memcpy(&scale, &bits, sizeof(scale));
+    return exp2_64ths[i & 63] * scale * p;
+}
+
+/* PriceGenerator.nextPrice: round(pow(10, 6d) * 100). nx_exp10 is several times
+ * faster than pow and within 1e-14 (relative) of it; when that cannot decide the
+ * rounding (the fraction within 1e-13 of .5, about 1 draw in 10^5), pow decides. */
 static inline int64_t nx_price(jrand *r)
 {
     double t = jr_double(r) * 6.0;
-    double y = exp(t * 2.302585092994045684) * 100.0;
-    double f = y - floor(y);
+    double y = nx_exp10(t) * 100.0;
+    int64_t whole = (int64_t)y; /* y >= 100: truncation is floor */
+    double f = y - (double)whole;
     if (fabs(f - 0.5) <= y * 1e-13 + 1e-9)
         return java_round(pow(10.0, t) * 100.0);
-    return (int64_t)floor(y) + (f > 0.5);
+    return whole + (f > 0.5);
 }
 
 /* ==== Fixed tables ======================================================== */
@@ -110,13 +130,35 @@ static nx_hot_channel hot_urls[4];
 static char extra_pool[NX_POOL_WINDOWS + NX_MAX_AVG_SIZE * 2];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
+/* The smallest nextInt(31) draw that nextInt(bound) rejects: draws from
+ * floor(2^31 / bound) * bound up are redrawn (Java's "u - r + m < 0"). */
+#define JR_REJECT_FROM(bound) ((UINT32_C(0x80000000) / (bound)) * (bound))
+
 /* StringsGenerator.nextString(random, maxLength, special) into out (maxLength - 1
- * bytes at most); trim() when special is a space. Returns the length. */
+ * bytes at most); trim() when special is a space. Returns the length.
+ *
+ * Each character is nextInt(13) == 0 ? special : 'a' + nextInt(26): one or two draws
+ * depending on the first, a branch the predictor gets wrong 1 time in 13 per
+ * character. So both possible next states are computed and the draw selects one
+ * (a conditional move); the rare draw that Java would reject takes the plain path. */
 static size_t nx_string(jrand *r, int32_t max_len, char special, char *out)
 {
     int32_t len = NX_MIN_STRING_LENGTH + jr_int_bound(r, max_len - NX_MIN_STRING_LENGTH);
-    for (int32_t i = 0; i < len; i++)
-        out[i] = jr_int_bound(r, 13) == 0 ? special : (char)('a' + jr_int_bound(r, 26));
+    uint64_t s = r->s;
+    for (int32_t i = 0; i < len; i++) {
+        uint64_t s1 = (s * JR_MULT + 0xB) & JR_MASK, s2 = (s1 * JR_MULT + 0xB) & JR_MASK;
+        uint32_t u1 = (uint32_t)(s1 >> 17), u2 = (uint32_t)(s2 >> 17);
+        if (u1 >= JR_REJECT_FROM(13) || u2 >= JR_REJECT_FROM(26)) {
+            r->s = s;
+            out[i] = jr_int_bound(r, 13) == 0 ? special : (char)('a' + jr_int_bound(r, 26));
+            s = r->s;
+            continue;
+        }
+        bool sp = u1 % 13 == 0;
+        out[i] = sp ? special : (char)('a' + u2 % 26);
+        s = sp ? s1 : s2;
+    }
+    r->s = s;
     size_t b = 0, e = (size_t)len;
     if (special == ' ') { /* String.trim(): only the special character can be blank */
         while (b < e && out[b] == ' ')
@@ -187,6 +229,8 @@ static void build_tables(void)
     }
     jr_seed(&r, 0);
     nx_exact_string(&r, sizeof(extra_pool), extra_pool);
+    for (int j = 0; j < 64; j++)
+        exp2_64ths[j] = exp2(j / 64.0);
 }
 
 struct sg_nx_gen {
@@ -201,14 +245,20 @@ struct sg_nx_gen {
     char url[96], channel[16];
 };
 
-/* Writes v's decimal digits ending just before end; returns where they start. */
+/* Writes v's decimal digits ending just before end (which has 10 bytes of room
+ * before it); returns where they start. Always ten digits, then the start chosen by
+ * comparisons: channel numbers are random, so a loop's exit would be mispredicted
+ * about once a number. */
 static inline char *put_digits(char *end, uint32_t v)
 {
-    do {
-        *--end = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    return end;
+    uint32_t lo = v % 100000, hi = v / 100000;
+    for (int i = 1; i <= 5; i++, lo /= 10, hi /= 10) {
+        end[-i] = (char)('0' + lo % 10);
+        end[-i - 5] = (char)('0' + hi % 10);
+    }
+    int n = 1 + (v >= 10) + (v >= 100) + (v >= 1000) + (v >= 10000) + (v >= 100000) +
+            (v >= 1000000) + (v >= 10000000) + (v >= 100000000) + (v >= 1000000000);
+    return end - n;
 }
 
 /* Bid channel k (not a hot one): its name and URL into g's buffers. */
@@ -221,10 +271,10 @@ static void nx_channel_of(sg_nx_gen *g, int32_t k, sg_nx_bid *b)
     memcpy(p, "channel-", 8);
     b->channel = (sg_bytes){p, (size_t)(end - p)};
     char *u = g->url + sizeof(NX_URL_HEAD) - 1;
-    for (int i = 0; i < 3; i++) {
-        int len = 3 + (int)(packed >> (60 + i) & 1);
-        for (int j = 0; j < len; j++)
-            *u++ = alphabet[packed >> (5 * (i * 4 + j)) & 31];
+    for (int i = 0; i < 3; i++) { /* four letters, then '/' over the 4th if there are 3 */
+        for (int j = 0; j < 4; j++)
+            u[j] = alphabet[packed >> (5 * (i * 4 + j)) & 31];
+        u += 3 + (int)(packed >> (60 + i) & 1);
         *u++ = '/';
     }
     memcpy(u, NX_URL_TAIL, sizeof(NX_URL_TAIL) - 1);
@@ -395,7 +445,9 @@ static inline sg_bytes nx_extra(jrand *r, int64_t current, int64_t avg)
     if (current > avg)
         return (sg_bytes){extra_pool, 0};
     avg -= current;
-    int32_t delta = (int32_t)java_round((double)avg * 0.2);
+    /* Math.round(avg * 0.2): the fraction is a multiple of 0.2, never .5, so this is
+     * (avg + 2) / 5 in integers (no floor and conversions on every event). */
+    int32_t delta = (int32_t)((avg + 2) / 5);
     int64_t size = avg - delta + (delta == 0 ? 0 : jr_int_bound(r, 2 * delta));
     return (sg_bytes){extra_pool + (r->s >> 16) % NX_POOL_WINDOWS, (size_t)size};
 }

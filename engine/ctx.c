@@ -8,6 +8,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
+#include "engine/builtin.h"
 #include "engine/common.h"
 #include "engine/ctx.h"
 #include "engine/pace.h"
@@ -230,10 +231,13 @@ uint16_t sg__key_group(sg_bytes key)
     return (uint16_t)(XXH3_64bits(key.data, key.len) % SG__MAX_PARALLELISM);
 }
 
+/* null: discards rows without encoding them, as Flink's blackhole sink does not
+ * serialize: a benchmark then measures the query, not the CSV formatting (queries
+ * build their result rows in operators, so that work is still done). */
 static int sink_write(sg_ctx *c, const sg_record *rec)
 {
     int rc;
-    if (!c->has_enc) {
+    if (!c->has_enc || c->sink == &sg__null_sink) {
         rc = c->sink->write(c, c->self, rec);
     } else {
         sg_record line = *rec;
@@ -249,24 +253,38 @@ static int sink_write(sg_ctx *c, const sg_record *rec)
     return rc;
 }
 
+/* One record into an operator. Inlined into deliver, so a record passes a chained
+ * operator with one indirect call (the operator's process) and no engine calls. */
+static inline int process_op(sg_ctx *c, int port, const sg_record *rec)
+{
+    if (c->keyed) {
+        c->key = rec->key;
+        c->kg = c->kg_hint >= 0 ? (uint16_t)c->kg_hint : sg__key_group(rec->key);
+        c->kg_hint = -1;
+    }
+    int rc = c->op->process(c, c->self, port, rec);
+    if (SG_UNLIKELY(c->n_ttl) && rc >= 0)
+        rc = sg__state_tick(c, 1);
+    if (c->keyed) { /* the key's bytes go back with their batch */
+        c->key.data = NULL;
+        c->key.len = 0;
+    }
+    if (c->scratch.used || c->scratch.big)
+        sg__scratch_reset(&c->scratch);
+    if (SG_UNLIKELY(rc < 0)) {
+        if (!c->errmsg[0])
+            sg_ctx_errorf(c, rc, "%s failed: %s", c->name, sg_strerror(rc));
+        return rc;
+    }
+    return SG_OK;
+}
+
 int sg__inst_process(sg_ctx *c, int port, const sg_record *rec)
 {
     int rc;
     switch (c->kind) {
     case SG__INST_OP:
-        if (c->keyed) {
-            c->key = rec->key;
-            c->kg = c->kg_hint >= 0 ? (uint16_t)c->kg_hint : sg__key_group(rec->key);
-            c->kg_hint = -1;
-        }
-        rc = c->op->process(c, c->self, port, rec);
-        if (SG_UNLIKELY(c->n_ttl) && rc >= 0)
-            rc = sg__state_tick(c, 1);
-        if (c->keyed) { /* the key's bytes go back with their batch */
-            c->key.data = NULL;
-            c->key.len = 0;
-        }
-        break;
+        return process_op(c, port, rec);
     case SG__INST_SINK:
         rc = sink_write(c, rec);
         break;
@@ -315,30 +333,42 @@ void sg_ctx_select(sg_ctx *ctx, size_t i)
     }
 }
 
-static int deliver(sg_ctx *c, const sg_record *rec)
+/* The timestamp tracker (bounded out-of-orderness) sees rec. */
+static inline void track_ts(sg_ctx *c, const sg_record *rec)
 {
-    if (c->track_ts) {
-        /* The watermark before this record: max ts so far - delay - 1. */
-        if (c->wm_delay >= 0 && c->max_ts != SG_TIME_MIN &&
-            c->max_ts >= SG_TIME_MIN + c->wm_delay + 1 && c->max_ts - c->wm_delay - 1 > *c->rec_wm)
-            *c->rec_wm = c->max_ts - c->wm_delay - 1;
-        if (rec->ts > c->max_ts)
-            c->max_ts = rec->ts;
-        if (SG_UNLIKELY(c->pace != NULL))
-            sg__pace_wait(c->pace, rec->ts);
-    }
-    if (c->kind == SG__INST_SOURCE) {
+    /* The watermark before this record: max ts so far - delay - 1. */
+    if (c->wm_delay >= 0 && c->max_ts != SG_TIME_MIN &&
+        c->max_ts >= SG_TIME_MIN + c->wm_delay + 1 && c->max_ts - c->wm_delay - 1 > *c->rec_wm)
+        *c->rec_wm = c->max_ts - c->wm_delay - 1;
+    if (rec->ts > c->max_ts)
+        c->max_ts = rec->ts;
+    if (SG_UNLIKELY(c->pace != NULL))
+        sg__pace_wait(c->pace, rec->ts);
+}
+
+/* rec leaves c: into the next instance of the chain, else out of the task. Inlined
+ * into sg_emit and sg_emit_record: this is every record's path, once per stage. */
+static inline int deliver(sg_ctx *c, const sg_record *rec)
+{
+    if (c->track_ts)
+        track_ts(c, rec);
+    if (SG_UNLIKELY(c->kind == SG__INST_SOURCE)) {
         c->counters->read++;
         /* A generator that emits records (not lines) into a stream built with a
          * decoder: the records are already decoded, so they pass the decoder stage
          * by, keeping its watermark tracking (it is the stage that tracks). */
-        if (SG_UNLIKELY(c->decode != NULL) && c->fmt == SG_FORMAT_RECORDS)
-            return deliver(c->decode, rec);
+        if (SG_UNLIKELY(c->decode != NULL) && c->fmt == SG_FORMAT_RECORDS) {
+            c = c->decode;
+            if (c->track_ts)
+                track_ts(c, rec);
+        }
     }
-    if (c->next) {
-        int rc = sg__inst_process(c->next, 0, rec);
-        if (rc < 0 && !c->errmsg[0])
-            snprintf(c->errmsg, sizeof(c->errmsg), "%s", c->next->errmsg);
+    sg_ctx *next = c->next;
+    if (next) {
+        int rc = SG_LIKELY(next->kind == SG__INST_OP) ? process_op(next, 0, rec)
+                                                      : sg__inst_process(next, 0, rec);
+        if (SG_UNLIKELY(rc < 0) && !c->errmsg[0])
+            snprintf(c->errmsg, sizeof(c->errmsg), "%s", next->errmsg);
         return rc;
     }
     return c->out_fn(c->out_ud, rec);
