@@ -13,88 +13,95 @@
  *             bid:     channel, url, extra
  *   bytes   the strings, back to back
  *
+ * The layout per type is a table of field offsets in sg_nx_event, so encoding and
+ * viewing are straight loops: this runs for every event of every Nexmark query.
+ *
  * Integers are in host order: records never leave the process except in snapshots,
  * which a machine of another byte order does not restore anyway. */
+#include <stddef.h>
 #include <string.h>
 
 #include <sangam/nexmark.h>
 
 enum { NX_MAX_INTS = 6, NX_MAX_STRS = 6, NX_HEAD = 1 + 8 };
 
-/* The integer and string fields of ev, as pointers into it, in wire order. */
-typedef struct nx_fields {
-    int nints, nstrs;
-    int64_t *ints[NX_MAX_INTS];
-    sg_bytes *strs[NX_MAX_STRS];
-} nx_fields;
+/* Where a type's integer and string fields live in sg_nx_event, in wire order. */
+typedef struct nx_layout {
+    uint8_t nints, nstrs;
+    uint16_t ints[NX_MAX_INTS];
+    uint16_t strs[NX_MAX_STRS];
+} nx_layout;
 
-static int nx_fields_of(sg_nx_event *ev, nx_fields *f)
+#define NX_OFF(m) ((uint16_t)offsetof(sg_nx_event, m))
+
+static const nx_layout nx_layouts[3] = {
+    [SG_NX_PERSON] = {1,
+                      6,
+                      {NX_OFF(person.id)},
+                      {NX_OFF(person.name), NX_OFF(person.email_address),
+                       NX_OFF(person.credit_card), NX_OFF(person.city), NX_OFF(person.state),
+                       NX_OFF(extra)}},
+    [SG_NX_AUCTION] = {6,
+                       3,
+                       {NX_OFF(auction.id), NX_OFF(auction.initial_bid), NX_OFF(auction.reserve),
+                        NX_OFF(auction.expires), NX_OFF(auction.seller), NX_OFF(auction.category)},
+                       {NX_OFF(auction.item_name), NX_OFF(auction.description), NX_OFF(extra)}},
+    [SG_NX_BID] = {3,
+                   3,
+                   {NX_OFF(bid.auction), NX_OFF(bid.bidder), NX_OFF(bid.price)},
+                   {NX_OFF(bid.channel), NX_OFF(bid.url), NX_OFF(extra)}},
+};
+
+static const nx_layout *layout_of(int type)
 {
-    switch (ev->type) {
-    case SG_NX_PERSON: {
-        sg_nx_person *p = &ev->person;
-        *f = (nx_fields){
-            1,
-            6,
-            {&p->id},
-            {&p->name, &p->email_address, &p->credit_card, &p->city, &p->state, &ev->extra}};
-        return SG_OK;
+    return (unsigned)type <= SG_NX_BID ? &nx_layouts[type] : NULL;
+}
+
+static const sg_bytes *str_at(const sg_nx_event *ev, uint16_t off)
+{
+    return (const sg_bytes *)(const void *)((const char *)ev + off);
+}
+
+/* The encoded size, or 0 for an unknown type or a string over 65535 bytes. */
+static size_t encoded_size(const sg_nx_event *ev, const nx_layout *l)
+{
+    size_t n = NX_HEAD + 8 * (size_t)l->nints + 2 * (size_t)l->nstrs;
+    for (int i = 0; i < l->nstrs; i++) {
+        size_t len = str_at(ev, l->strs[i])->len;
+        if (len > UINT16_MAX)
+            return 0;
+        n += len;
     }
-    case SG_NX_AUCTION: {
-        sg_nx_auction *a = &ev->auction;
-        *f = (nx_fields){
-            6,
-            3,
-            {&a->id, &a->initial_bid, &a->reserve, &a->expires, &a->seller, &a->category},
-            {&a->item_name, &a->description, &ev->extra}};
-        return SG_OK;
-    }
-    case SG_NX_BID: {
-        sg_nx_bid *b = &ev->bid;
-        *f = (nx_fields){
-            3, 3, {&b->auction, &b->bidder, &b->price}, {&b->channel, &b->url, &ev->extra}};
-        return SG_OK;
-    }
-    }
-    return SG_EINVAL;
+    return n;
 }
 
 size_t sg_nx_encoded_size(const sg_nx_event *ev)
 {
-    nx_fields f;
-    /* nx_fields_of only takes addresses; nothing is written through them here. */
-    if (nx_fields_of((sg_nx_event *)(uintptr_t)ev, &f) != SG_OK)
-        return 0;
-    size_t n = NX_HEAD + 8 * (size_t)f.nints + 2 * (size_t)f.nstrs;
-    for (int i = 0; i < f.nstrs; i++)
-        n += f.strs[i]->len;
-    return n;
+    const nx_layout *l = layout_of(ev->type);
+    return l ? encoded_size(ev, l) : 0;
 }
 
 size_t sg_nx_encode(const sg_nx_event *ev, void *buf, size_t cap)
 {
-    nx_fields f;
-    if (nx_fields_of((sg_nx_event *)(uintptr_t)ev, &f) != SG_OK)
-        return 0;
-    size_t need = sg_nx_encoded_size(ev);
-    if (need > cap)
+    const nx_layout *l = layout_of(ev->type);
+    size_t need = l ? encoded_size(ev, l) : 0;
+    if (need == 0 || need > cap)
         return 0;
     unsigned char *p = buf;
     *p++ = (unsigned char)ev->type;
     memcpy(p, &ev->date_time, 8);
     p += 8;
-    for (int i = 0; i < f.nints; i++, p += 8)
-        memcpy(p, f.ints[i], 8);
-    for (int i = 0; i < f.nstrs; i++, p += 2) {
-        if (f.strs[i]->len > UINT16_MAX)
-            return 0;
-        uint16_t len = (uint16_t)f.strs[i]->len;
+    for (int i = 0; i < l->nints; i++, p += 8)
+        memcpy(p, (const char *)ev + l->ints[i], 8);
+    for (int i = 0; i < l->nstrs; i++, p += 2) {
+        uint16_t len = (uint16_t)str_at(ev, l->strs[i])->len;
         memcpy(p, &len, 2);
     }
-    for (int i = 0; i < f.nstrs; i++) {
-        if (f.strs[i]->len)
-            memcpy(p, f.strs[i]->data, f.strs[i]->len);
-        p += f.strs[i]->len;
+    for (int i = 0; i < l->nstrs; i++) {
+        const sg_bytes *b = str_at(ev, l->strs[i]);
+        if (b->len)
+            memcpy(p, b->data, b->len);
+        p += b->len;
     }
     return need;
 }
@@ -107,30 +114,31 @@ int sg_nx_type_of(sg_bytes value)
     return t <= SG_NX_BID ? t : -1;
 }
 
+/* Only the fields of the event's type are written (no memset: this is per event). */
 int sg_nx_view(sg_bytes value, sg_nx_event *out)
 {
-    int t = sg_nx_type_of(value);
-    if (t < 0)
+    const nx_layout *l = layout_of(sg_nx_type_of(value));
+    if (!l)
         return SG_EINVAL;
-    memset(out, 0, sizeof(*out));
-    out->type = (sg_nx_type)t;
-    nx_fields f;
-    nx_fields_of(out, &f);
     const unsigned char *p = value.data, *end = p + value.len;
-    size_t fixed = NX_HEAD + 8 * (size_t)f.nints + 2 * (size_t)f.nstrs;
+    size_t fixed = NX_HEAD + 8 * (size_t)l->nints + 2 * (size_t)l->nstrs;
     if (value.len < fixed)
         return SG_EINVAL;
+    out->type = (sg_nx_type)p[0];
     memcpy(&out->date_time, p + 1, 8);
     p += NX_HEAD;
-    for (int i = 0; i < f.nints; i++, p += 8)
-        memcpy(f.ints[i], p, 8);
-    const unsigned char *s = p + 2 * f.nstrs;
-    for (int i = 0; i < f.nstrs; i++, p += 2) {
+    char *base = (char *)out;
+    for (int i = 0; i < l->nints; i++, p += 8)
+        memcpy(base + l->ints[i], p, 8);
+    const unsigned char *s = p + 2 * l->nstrs;
+    for (int i = 0; i < l->nstrs; i++, p += 2) {
         uint16_t len;
         memcpy(&len, p, 2);
         if ((size_t)(end - s) < len)
             return SG_EINVAL;
-        *f.strs[i] = (sg_bytes){s, len};
+        sg_bytes *b = (sg_bytes *)(void *)(base + l->strs[i]);
+        b->data = s;
+        b->len = len;
         s += len;
     }
     return s == end ? SG_OK : SG_EINVAL;

@@ -62,6 +62,7 @@ SG_API size_t sg_nx_encoded_size(const sg_nx_event *ev);
  * when cap is too small or a string is longer than 65535 bytes. */
 SG_API size_t sg_nx_encode(const sg_nx_event *ev, void *buf, size_t cap);
 /* Reads a record value written by sg_nx_encode. *out's strings point into value.
+ * Only type, date_time, extra and the union member of that type are written.
  * Returns SG_OK or SG_EINVAL (not a Nexmark event: wrong size or type). */
 SG_API int sg_nx_view(sg_bytes value, sg_nx_event *out);
 /* The type of an encoded event without reading the rest (-1 when not an event). */
