@@ -46,6 +46,7 @@ typedef struct winmax_self {
     sg_time wm;      /* windows with end - 1 + lag <= wm have been emitted */
     kept_max *kept;  /* final phase: emitted windows with a maximum, ascending end */
     size_t n_kept;   /* at most cfg->keep */
+    size_t cap_kept; /* grows to cfg->keep */
     sg_time dropped; /* kept maxima of windows with end < dropped were let go */
 } winmax_self;
 
@@ -177,8 +178,15 @@ static int kept_add(winmax_self *s, sg_time end, int64_t max)
     size_t keep = s->cfg->keep;
     if (keep == 0)
         return SG_OK;
-    if (!s->kept && !(s->kept = sg_malloc(keep * sizeof(*s->kept))))
-        return SG_ENOMEM;
+    if (s->n_kept == s->cap_kept && s->cap_kept < keep) {
+        size_t cap = s->cap_kept ? 2 * s->cap_kept : 64;
+        cap = cap < keep ? cap : keep;
+        kept_max *kept = sg_realloc(s->kept, cap * sizeof(*kept));
+        if (!kept)
+            return SG_ENOMEM;
+        s->kept = kept;
+        s->cap_kept = cap;
+    }
     if (s->n_kept == keep) {
         size_t drop = keep / 4 ? keep / 4 : 1;
         s->dropped = s->kept[drop - 1].end + 1;
@@ -249,7 +257,7 @@ static int win_emit(sg_ctx *ctx, winmax_self *s, const win *w)
     if (!w->has_max && s->cfg->final)
         return SG_OK;
     if (w->has_max && s->cfg->final && (rc = kept_add(s, w->end, w->max)) < 0)
-        return rc;
+        return sg_ctx_errorf(ctx, rc, "nexmark: out of memory for a window's maximum");
     for (size_t off = 0; off < w->len;) {
         const char *item = w->buf + off;
         uint32_t len = item_len(item);
