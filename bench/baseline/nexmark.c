@@ -6,7 +6,8 @@
  *                    [--ooo G] [--max-delay-ms D] [--output PATH.csv]
  *
  * Generator options mean what gen:nexmark's do, with its defaults (count 100000);
- * --max-delay-ms is the job's watermark delay (4000). Rows are the job's, in another
+ * --max-delay-ms is the job's watermark delay (4000; watermark = max dateTime - delay,
+ * as Nexmark's DDL and the job, max - 1 for 0). Rows are the job's, in another
  * order (compare them as a multiset), with one exception: q12 counts bids in windows
  * of processing time, which no two runs share, so its baseline writes each bidder's
  * total over the whole input (bidder,bid_count): what the job's rows add up to.
@@ -543,8 +544,9 @@ int main(int argc, char **argv)
     sg_time max_ts = SG_TIME_MIN;
     double t0 = baseline_now(), c0 = baseline_cpu();
     while (sg_nx_gen_next(gen, &ev) == SG_OK) {
-        /* The watermark the source announced just before this event. */
-        sg_time wm = max_ts == SG_TIME_MIN ? SG_TIME_MIN : max_ts - delay - 1;
+        /* The watermark the source announced just before this event (the job passes
+         * delay - 1 to the engine's max - delay - 1, which takes no delay below 0). */
+        sg_time wm = max_ts == SG_TIME_MIN ? SG_TIME_MIN : max_ts - (delay > 0 ? delay : 1);
         if (ev.date_time > max_ts)
             max_ts = ev.date_time;
         q->event(&ev, wm, &o);

@@ -4,7 +4,8 @@
  *
  * Every query is a pair of callbacks: event() for each generated event, with the
  * watermark the event carries (the engine's rule, docs/architecture.md: the source's
- * watermark just before the event, max dateTime so far - max delay - 1), and
+ * watermark just before the event; the job's, as Nexmark's DDL: max dateTime so far -
+ * max delay, or - 1 with a delay of 0: jobs/nexmark/job.c), and
  * finish() at the end of input (watermark SG_TIME_MAX: every window fires). Rows go
  * through bn_out, a buffer formatted by hand and written in large blocks, so that
  * formatting the rows costs what it costs the job's CSV encoder and no more. */

@@ -2,7 +2,8 @@
  * semantics of the project's SQL texts.
  *
  *   events: file:PATH.jsonl (as `sangam gen nexmark` writes) or gen:nexmark?...
- *     -> watermarks (bounded out-of-orderness, --max-delay-ms, 4000 as Nexmark's DDL)
+ *     -> watermarks (--max-delay-ms, 4000, as Nexmark's DDL: WATERMARK FOR dateTime
+ *        AS dateTime - INTERVAL '4' SECOND, so watermark = max dateTime - delay)
  *     -> the query named by --query (q0.c, q1.c, ...)
  *     -> CSV rows, header first (--output file:PATH.csv or null:)
  *
@@ -36,8 +37,8 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
          "events: file:PATH.jsonl (sangam gen nexmark) or gen:nexmark?count=N&rate=R&seed=S", true,
          0},
         {"output", SG_OPT_STR, &o.output, "result rows: file:PATH.csv (or null:)", true, 0},
-        {"max-delay-ms", SG_OPT_I64, &o.max_delay_ms, "watermark delay (out-of-orderness)", false,
-         0},
+        {"max-delay-ms", SG_OPT_I64, &o.max_delay_ms,
+         "watermark delay, as Nexmark's DDL: watermark = max dateTime - delay", false, 0},
     };
     int rc = sg_job_parse_options(job,
                                   "nexmark: the Nexmark benchmark queries over person, auction "
@@ -53,7 +54,10 @@ SG_JOB_EXPORT int sg_job_main(sg_job *job, int argc, char **argv)
                              "unknown query '%s' (try --help: q0 q1 q2 q3 q4 q5 q7 q8 q11 q12)",
                              o.query);
     sg_decoder dec = {.abi = SG_DECODER_ABI_1, .decode = sg_nx_decode};
-    sg_stream *events =
-        sg_stream_watermarks(sg_job_source(job, "events", o.input, &dec), o.max_delay_ms);
+    /* The engine's watermark is Flink DataStream's, max - delay - 1; Flink SQL's
+     * WATERMARK ... AS dateTime - delay has no - 1, so pass delay - 1. The engine
+     * takes no negative delay: with 0 the watermark stays max - 1, 1 ms behind SQL's. */
+    sg_time delay = o.max_delay_ms >= 1 ? o.max_delay_ms - 1 : o.max_delay_ms;
+    sg_stream *events = sg_stream_watermarks(sg_job_source(job, "events", o.input, &dec), delay);
     return q->build(job, events, &o);
 }

@@ -42,7 +42,8 @@ int64_t nxb_i64_at(sg_bytes b, size_t off);
  *   member  1: the item belongs to the window and counts for its maximum;
  *           0: an "extra", which does not count for the maximum but is output when
  *           its v equals it (q7: a bid exactly at window_end, which SQL's BETWEEN
- *           matches with the window that ends there).
+ *           matches with the window that ends there, and a bid too late for its
+ *           own window's maximum, which the regular join still matches with it).
  * A window with no member has no maximum and outputs nothing. */
 typedef struct nxb_cand {
     sg_time end;
@@ -61,15 +62,22 @@ typedef struct nxb_winmax_cfg {
      * 0 for q5; 1 for q7, whose window also takes bids at ts == end. */
     sg_time lag;
     /* false (local phase): emit the members equal to the maximum and the extras at
-     * or above it (a larger maximum elsewhere may still equal them);
+     * or above it (a larger maximum elsewhere may still equal them), and every
+     * extra of a window without a member here (another instance may have some);
      * true (global phase): emit only items equal to the maximum. */
     bool final;
+    /* Global phase: how many emitted windows' maxima to keep for late extras
+     * (16 bytes each; 0: none, late extras are dropped). */
+    size_t keep;
 } nxb_winmax_cfg;
 
 /* Non-keyed: keeps per open window its maximum and the items that may still match
  * it, and emits them (ts = end - 1 + lag, value = the input's bytes) when the
- * watermark completes the window. An item for a window that was emitted already is
- * late: dropped and counted. Its windows are in the operator snapshot. */
+ * watermark completes the window. A member for a window emitted already is late:
+ * dropped and counted. An extra for such a window is passed on at once (local
+ * phase), or emitted at once (its own ts) when it equals the window's kept maximum
+ * (global phase; dropped and counted when that maximum is no longer kept, silently
+ * dropped otherwise). Windows and kept maxima are in the operator snapshot. */
 extern const sg_operator_def nxb_winmax_local_op, nxb_winmax_global_op; /* same op, two names */
 
 /* ---- q5 ---------------------------------------------------------------------
@@ -92,10 +100,10 @@ int nxb_part_add(void *acc, const sg_record *rec, void *udata);
 
 /* ---- q7 ---------------------------------------------------------------------
  * Non-keyed: each bid event becomes a window-maximum member of its 10 s window
- * (payload: auction, bidder, price, dateTime as int64s, then the extra's bytes) and,
+ * (payload: auction, bidder, price, dateTime as int64s, then the extra's bytes), or
+ * an extra of it when the bid is late for that window's maximum (counted late) and,
  * when its dateTime is exactly a window end, also an extra of the window ending
- * there (BETWEEN's inclusive upper bound). Other events are dropped; late bids are
- * dropped and counted (see q7.c). */
+ * there (BETWEEN's inclusive upper bound). Other events are dropped (see q7.c). */
 extern const sg_operator_def nxb_q7_split_op;
 
 /* ---- q12 --------------------------------------------------------------------

@@ -11,7 +11,16 @@
  * job's parallelism (local phase, after the records' own operators) and once at
  * parallelism 1 (global phase), which merges a handful of candidates per window and
  * instance. Watermarks travel behind records, so when the global phase's watermark
- * completes a window every local candidate of it has arrived. */
+ * completes a window every local candidate of it has arrived.
+ *
+ * Extras (q7: bids not counted for a window's maximum but joined with it) may come
+ * after their window was emitted: q7 is a regular join in Flink, which keeps both
+ * sides, so a late bid equal to its window's maximum is still written. The local
+ * phase cannot know the global maximum, so it passes such extras on at once; the
+ * global phase keeps the (end, maximum) of the windows it emitted, the newest
+ * cfg->keep of them (16 bytes each), and writes a late extra at once when it equals
+ * its window's maximum. An extra for a window older than those kept is dropped and
+ * counted late. */
 #include <string.h>
 
 #include "nxb.h"
@@ -24,11 +33,21 @@ typedef struct win {
     size_t len, cap, n;
 } win;
 
+/* An emitted window's maximum, kept for the extras that come after it. */
+typedef struct kept_max {
+    sg_time end;
+    int64_t max;
+} kept_max;
+
 typedef struct winmax_self {
     const nxb_winmax_cfg *cfg;
     win *wins; /* ascending end */
     size_t n, cap;
-    sg_time wm; /* windows with end - 1 + lag <= wm have been emitted */
+    sg_time wm;      /* windows with end - 1 + lag <= wm have been emitted */
+    kept_max *kept;  /* final phase: emitted windows with a maximum, ascending end */
+    size_t n_kept;   /* at most cfg->keep */
+    size_t cap_kept; /* grows to cfg->keep */
+    sg_time dropped; /* kept maxima of windows with end < dropped were let go */
 } winmax_self;
 
 static sg_time due(const winmax_self *s, sg_time end)
@@ -138,6 +157,66 @@ static int add_item(win *w, const nxb_cand *c, sg_bytes value)
     return win_append(w, value);
 }
 
+/* The kept maximum of the window ending at end, or NULL. */
+static const kept_max *kept_find(const winmax_self *s, sg_time end)
+{
+    size_t lo = 0, hi = s->n_kept;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->kept[mid].end < end)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n_kept && s->kept[lo].end == end ? &s->kept[lo] : NULL;
+}
+
+/* Keeps an emitted window's maximum (windows are emitted in ascending end), letting
+ * the oldest quarter go when cfg->keep are held. */
+static int kept_add(winmax_self *s, sg_time end, int64_t max)
+{
+    size_t keep = s->cfg->keep;
+    if (keep == 0)
+        return SG_OK;
+    if (s->n_kept == s->cap_kept && s->cap_kept < keep) {
+        size_t cap = s->cap_kept ? 2 * s->cap_kept : 64;
+        cap = cap < keep ? cap : keep;
+        kept_max *kept = sg_realloc(s->kept, cap * sizeof(*kept));
+        if (!kept)
+            return SG_ENOMEM;
+        s->kept = kept;
+        s->cap_kept = cap;
+    }
+    if (s->n_kept == keep) {
+        size_t drop = keep / 4 ? keep / 4 : 1;
+        s->dropped = s->kept[drop - 1].end + 1;
+        memmove(s->kept, &s->kept[drop], (keep - drop) * sizeof(*s->kept));
+        s->n_kept -= drop;
+    }
+    s->kept[s->n_kept++] = (kept_max){end, max};
+    return SG_OK;
+}
+
+/* A candidate for a window emitted already. A member is late (dropped and counted:
+ * the aggregate no longer takes it). An extra goes on to the global phase (local) or
+ * is written when it equals the window's kept maximum (global). */
+static int late_item(sg_ctx *ctx, const winmax_self *s, const nxb_cand *c, const sg_record *rec)
+{
+    sg_bytes none = {0};
+    if (c->member) {
+        sg_ctx_count_late(ctx, 1);
+        return SG_OK;
+    }
+    if (!s->cfg->final)
+        return sg_emit(ctx, rec->ts, none, rec->value);
+    const kept_max *k = kept_find(s, c->end);
+    if (k && k->max == c->v)
+        return sg_emit(ctx, rec->ts, none, rec->value);
+    if (!k && c->end < s->dropped)
+        sg_ctx_count_late(ctx, 1); /* its window's maximum was let go */
+    return SG_OK;
+}
+
 static int winmax_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
 {
     winmax_self *s = self;
@@ -148,10 +227,8 @@ static int winmax_process(sg_ctx *ctx, void *self, int port, const sg_record *re
         sg_ctx_reject(ctx, rec, "nexmark: not a window candidate");
         return SG_OK;
     }
-    if (due(s, c.end) <= s->wm) { /* its window was emitted already */
-        sg_ctx_count_late(ctx, 1);
-        return SG_OK;
-    }
+    if (due(s, c.end) <= s->wm) /* its window was emitted already */
+        return late_item(ctx, s, &c, rec);
     win *w = win_get(s, c.end);
     if (!w)
         return sg_ctx_errorf(ctx, SG_ENOMEM, "nexmark: out of memory for a window");
@@ -164,21 +241,28 @@ static int winmax_process(sg_ctx *ctx, void *self, int port, const sg_record *re
 static bool emits(const winmax_self *s, const win *w, const char *item)
 {
     int64_t v = item_v(item);
+    if (!w->has_max)
+        return true; /* local phase, extras only */
     if (v == w->max)
         return true;
     return !s->cfg->final && !item_member(item) && v > w->max;
 }
 
-static int win_emit(sg_ctx *ctx, const winmax_self *s, const win *w)
+static int win_emit(sg_ctx *ctx, winmax_self *s, const win *w)
 {
     sg_bytes none = {0};
-    if (!w->has_max)
-        return SG_OK; /* only extras: the window has no bid, so no maximum */
+    int rc;
+    /* Only extras: no maximum here. The global phase has no bid of the window, so
+     * writes nothing; a local phase passes them on, another instance may have some. */
+    if (!w->has_max && s->cfg->final)
+        return SG_OK;
+    if (w->has_max && s->cfg->final && (rc = kept_add(s, w->end, w->max)) < 0)
+        return sg_ctx_errorf(ctx, rc, "nexmark: out of memory for a window's maximum");
     for (size_t off = 0; off < w->len;) {
         const char *item = w->buf + off;
         uint32_t len = item_len(item);
         if (emits(s, w, item)) {
-            int rc = sg_emit(ctx, due(s, w->end), none, (sg_bytes){item + sizeof(uint32_t), len});
+            rc = sg_emit(ctx, due(s, w->end), none, (sg_bytes){item + sizeof(uint32_t), len});
             if (rc < 0)
                 return rc;
         }
@@ -211,7 +295,8 @@ static int winmax_on_watermark(sg_ctx *ctx, void *self, sg_time wm)
     return rc < 0 ? rc : SG_OK;
 }
 
-/* Snapshot: wm, the number of windows, then per window end, max, has_max, items. */
+/* Snapshot: wm, the number of windows, then per window end, max, has_max, items;
+ * then dropped, the number of kept maxima and each one's end and max. */
 static int winmax_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
 {
     const winmax_self *s = self;
@@ -224,6 +309,27 @@ static int winmax_snapshot(sg_ctx *ctx, void *self, sg_snap_writer *out)
         if ((rc = sg_snap_put_i64(out, w->end)) < 0 || (rc = sg_snap_put_i64(out, w->max)) < 0 ||
             (rc = sg_snap_put_u64(out, w->has_max)) < 0 ||
             (rc = sg_snap_put_bytes(out, w->buf, w->len)) < 0)
+            return rc;
+    }
+    if ((rc = sg_snap_put_i64(out, s->dropped)) < 0 || (rc = sg_snap_put_u64(out, s->n_kept)) < 0)
+        return rc;
+    for (size_t i = 0; i < s->n_kept; i++)
+        if ((rc = sg_snap_put_i64(out, s->kept[i].end)) < 0 ||
+            (rc = sg_snap_put_i64(out, s->kept[i].max)) < 0)
+            return rc;
+    return SG_OK;
+}
+
+static int restore_kept(winmax_self *s, sg_snap_reader *r)
+{
+    uint64_t n;
+    int rc;
+    if ((rc = sg_snap_get_i64(r, &s->dropped)) < 0 || (rc = sg_snap_get_u64(r, &n)) < 0)
+        return rc;
+    for (uint64_t i = 0; i < n; i++) {
+        kept_max k;
+        if ((rc = sg_snap_get_i64(r, &k.end)) < 0 || (rc = sg_snap_get_i64(r, &k.max)) < 0 ||
+            (rc = kept_add(s, k.end, k.max)) < 0)
             return rc;
     }
     return SG_OK;
@@ -263,6 +369,7 @@ static int winmax_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     int rc;
     s->cfg = sg_ctx_udata(ctx);
     s->wm = SG_TIME_MIN;
+    s->dropped = SG_TIME_MIN;
     if (!s->cfg)
         return sg_ctx_errorf(ctx, SG_EINVAL, "nexmark: the window maximum has no configuration");
     if (!restore)
@@ -272,6 +379,8 @@ static int winmax_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     for (uint64_t i = 0; i < n; i++)
         if ((rc = restore_window(s, restore)) < 0)
             return sg_ctx_errorf(ctx, rc, "nexmark: a bad window maximum snapshot");
+    if ((rc = restore_kept(s, restore)) < 0)
+        return sg_ctx_errorf(ctx, rc, "nexmark: a bad window maximum snapshot");
     return SG_OK;
 }
 
@@ -282,6 +391,7 @@ static void winmax_close(sg_ctx *ctx, void *self)
     for (size_t i = 0; i < s->n; i++)
         win_free(&s->wins[i]);
     sg_free(s->wins);
+    sg_free(s->kept);
 }
 
 /* Two definitions of one operator: graph nodes need names of their own. */

@@ -6,7 +6,14 @@
  * Sessions that touch merge (a bid exactly 10 s after the last one extends the
  * session), as Flink's TimeWindow.intersects; the engine's session operator
  * (operators/session.c) does so. A session fires when the watermark reaches its
- * end - 1; a bid too late for every session it could join is dropped and counted. */
+ * end - 1; a bid too late for every session it could join is dropped and counted.
+ *
+ * Which sessions a bid finds open (so whether it is late, or bridges two) depends on
+ * its bidder's bids before it, so they must reach the session operator in the
+ * source's order. An exchange between the source and the key_by would interleave its
+ * instances' records in any order (a file is read by one instance; the operators run
+ * at the job's parallelism: a rebalance), so the bid filter runs at the source's
+ * parallelism, chained to it, and the key_by's is the first exchange. */
 #include <string.h>
 
 #include "nxb.h"
@@ -53,7 +60,10 @@ static int q11_encode(sg_ctx *ctx, const sg_record *rec, sg_line *line, void *ud
 
 static int q11_build(sg_job *job, sg_stream *events, const nx_options *o)
 {
+    /* gen:nexmark runs at the job's parallelism (SG_SOURCE_PARALLEL), a file at 1. */
+    int source_p = strncmp(o->input, "gen:", 4) == 0 ? sg_job_parallelism(job) : 1;
     sg_stream *s = sg_stream_flat_map(events, "q11_bids", nxb_bids_only, NULL);
+    s = sg_stream_set_parallelism(s, source_p);
     s = sg_stream_key_by(s, "q11_by_bidder", nxb_key_bidder, NULL);
     s = sg_stream_session_aggregate(s, "q11_sessions", Q11_GAP_MS, &q11_count, NULL);
     sg_encoder enc = {.abi = SG_ENCODER_ABI_1,

@@ -1,8 +1,8 @@
 /* The operators behind q5, q7 and q12 through the operator harness: the window
  * maximum (ties, a new maximum drops the old ties, extras, local against global
- * phase, late candidates, snapshot and restore mid-window) and q12's processing-time
- * counts (a window fires when the fake clock reaches its end - 1, the end of input
- * writes the open windows, snapshot and restore). */
+ * phase, late candidates, late extras against the kept maxima, snapshot and restore)
+ * and q12's processing-time counts (a window fires when the fake clock reaches its
+ * end - 1, the end of input writes the open windows, snapshot and restore). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -72,7 +72,8 @@ static void test_winmax_ties_and_new_maximum(void **state)
 
 /* Extras (q7's bids at a window's end) never raise the maximum; the local phase
  * passes on those at or above it, the global one only those equal to it; a window
- * with extras only has no maximum and writes nothing. */
+ * with extras only has no maximum: the global phase writes nothing, a local one
+ * passes them all on (another instance may have its members). */
 static void test_winmax_extras_local_and_global(void **state)
 {
     static nxb_winmax_cfg local = {.lag = 1, .final = false}, global = {.lag = 1, .final = true};
@@ -89,10 +90,72 @@ static void test_winmax_extras_local_and_global(void **state)
         push_cand(h, 30000, 8, 0, 5); /* a window of extras only */
         assert_int_equal(sg_harness_watermark(h, 19999), SG_OK);
         assert_int_equal(sg_harness_count(h), 0); /* lag 1: complete at its end */
-        assert_int_equal(sg_harness_watermark(h, 30000), SG_OK);
+        assert_int_equal(sg_harness_watermark(h, 20000), SG_OK);
         assert_int_equal(out_ids(h, 20000, 20000), want[i]);
+        assert_int_equal(sg_harness_watermark(h, 30000), SG_OK);
+        assert_int_equal(out_ids(h, 30000, 30000), i == 0 ? 1u << 5 : 0);
         sg_harness_free(h);
     }
+}
+
+/* The ids of the records emitted, without checking their window or ts. */
+static uint64_t any_ids(sg_harness *h)
+{
+    uint64_t ids = 0;
+    for (size_t i = 0; i < sg_harness_count(h); i++) {
+        nxb_cand c;
+        sg_bytes payload;
+        assert_int_equal(nxb_cand_read(sg_harness_output(h, i)->value, &c, &payload), SG_OK);
+        ids |= 1ull << nxb_i64_at(payload, 0);
+    }
+    sg_harness_clear(h);
+    return ids;
+}
+
+/* Extras after their window was emitted (q7's late bids, a regular join's side): the
+ * local phase passes each on at once; the global phase writes it at once when it
+ * equals the window's kept maximum (kept across a snapshot), drops it otherwise, and
+ * counts it late once the maximum is no longer kept. A late member is late. */
+static void test_winmax_late_extras(void **state)
+{
+    static nxb_winmax_cfg local = {.lag = 1, .final = false};
+    static nxb_winmax_cfg global = {.lag = 1, .final = true, .keep = 4};
+    sg_harness *h;
+    (void)state;
+    assert_int_equal(sg_harness_new(&nxb_winmax_local_op, &local, &h), SG_OK);
+    push_cand(h, 10000, 5, 1, 1);
+    assert_int_equal(sg_harness_watermark(h, 10000), SG_OK);
+    assert_int_equal(any_ids(h), 1u << 1);
+    push_cand(h, 10000, 3, 0, 2); /* below the local maximum: the global one may be 3 */
+    push_cand(h, 10000, 7, 0, 3);
+    assert_int_equal(any_ids(h), (1u << 2) | (1u << 3));
+    assert_int_equal(sg_harness_late(h), 0);
+    sg_harness_free(h);
+
+    assert_int_equal(sg_harness_new(&nxb_winmax_global_op, &global, &h), SG_OK);
+    push_cand(h, 10000, 5, 1, 1);
+    push_cand(h, 20000, 6, 0, 9); /* extras only: no maximum, nothing kept */
+    assert_int_equal(sg_harness_watermark(h, 20000), SG_OK);
+    assert_int_equal(any_ids(h), 1u << 1);
+    assert_int_equal(sg_harness_snapshot_restore(h), SG_OK);
+    push_cand(h, 10000, 5, 0, 2); /* equal to the kept maximum: written now */
+    push_cand(h, 10000, 4, 0, 3); /* below: dropped */
+    push_cand(h, 10000, 6, 0, 4); /* above: dropped */
+    push_cand(h, 20000, 6, 0, 5); /* its window had no maximum */
+    assert_int_equal(any_ids(h), 1u << 2);
+    assert_int_equal(sg_harness_late(h), 0);
+    push_cand(h, 10000, 9, 1, 6); /* a member: late for the maximum */
+    assert_int_equal(sg_harness_late(h), 1);
+    assert_int_equal(any_ids(h), 0);
+    for (int w = 3; w <= 6; w++) /* four more windows: the oldest maxima are let go */
+        push_cand(h, w * 10000, 1, 1, 10 + w);
+    assert_int_equal(sg_harness_watermark(h, 60000), SG_OK);
+    sg_harness_clear(h);
+    push_cand(h, 10000, 5, 0, 7); /* its maximum is no longer kept: late */
+    assert_int_equal(sg_harness_late(h), 2);
+    push_cand(h, 60000, 1, 0, 8); /* the newest is kept */
+    assert_int_equal(any_ids(h), 1u << 8);
+    sg_harness_free(h);
 }
 
 /* ---- q12 ------------------------------------------------------------------------------ */
@@ -232,6 +295,7 @@ int main(void)
         cmocka_unit_test(test_winmax_ties_and_new_maximum),
         cmocka_unit_test(test_q5_combine),
         cmocka_unit_test(test_winmax_extras_local_and_global),
+        cmocka_unit_test(test_winmax_late_extras),
         cmocka_unit_test(test_q12_processing_time_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
