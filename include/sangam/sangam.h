@@ -353,7 +353,8 @@ SG_API sg_stream *sg_stream_window_process(sg_stream *keyed, const char *name, c
  * cleanup time end - 1 + allowed_lateness_ms (with 0, the firing is the cleanup).
  *
  * Lateness, judged with sg_ctx_watermark as for sg_window (so the results are the same
- * at every parallelism):
+ * at every parallelism, as long as each key's records arrive in input order: keep
+ * key_by the first exchange after the source; see docs/architecture.md):
  *   1. A session takes records until its cleanup time; past it, it absorbs nothing
  *      more (even before the operator has cleaned it up).
  *   2. A record merges with every session it overlaps or touches that still takes
