@@ -326,6 +326,11 @@ void sg_ctx_select(sg_ctx *ctx, size_t i)
     if (!ctx->batch || i >= ctx->batch_n)
         return;
     const sg_record *rec = &ctx->batch[i];
+    /* Scratch memory lives for one record in a batch too, as with process: an operator
+     * that rebuilds scratch per record would otherwise fill the arena after a few
+     * records of a batch and fall back to malloc'd blocks for the rest. */
+    if (ctx->scratch.used || ctx->scratch.big)
+        sg__scratch_reset(&ctx->scratch);
     *ctx->rec_wm = ctx->batch_wms[i];
     if (ctx->keyed) {
         ctx->key = rec->key;

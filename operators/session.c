@@ -22,8 +22,13 @@
  * Timers, for a session [s, e): e - 1 fires it on time (then, with L > 0, sets its
  * cleanup timer e - 1 + L); e - 1 + L cleans it up. A timer callback does whatever is
  * due at its time (see session_on_timer), so a timer left behind by a merge is
- * harmless; merges delete the timers of absorbed sessions unless something still
- * needs that time.
+ * harmless. The on-time timer is lazy: a session not fired yet has one pending timer
+ * at some t <= e - 1 (set at the end it had then), and when t fires before e - 1 the
+ * callback re-arms it at e - 1. A record that extends or merges sessions not fired
+ * yet thus sets and deletes no timer (a busy session costs one timer per gap instead
+ * of a delete and a set per record); the merged session inherits their timers. Merges
+ * of sessions fired already (L > 0) delete the absorbed ones' cleanup timers unless
+ * something may still need that time.
  *
  * Lateness, with R = sg_ctx_watermark (the later of the operator's watermark and the
  * one the record carries: docs/architecture.md) and W = the operator's own watermark:
@@ -243,12 +248,14 @@ static int combine(sg_ctx *ctx, const sg_session_config *c, session_self *s, con
     return sg__win_list_add(ctx, s->elems, (int64_t)keep, s->seq++, rec);
 }
 
-/* Whether a timer at t is still wanted by one of the sessions of k. */
-static bool timer_needed(const sg_session_config *c, const key_state *k, sg_time t)
+/* Whether a timer at t may still be wanted by one of the sessions of k, the
+ * operator's watermark being w: as its on-time, lazy (an unfired session's pending
+ * timer is somewhere in (w, e - 1]) or cleanup timer. */
+static bool timer_needed(const sg_session_config *c, const key_state *k, sg_time t, sg_time w)
 {
     for (uint64_t i = 0; i < k->hdr->n; i++) {
         const session_hdr *h = entry_at(c, k->buf, i);
-        if (h->end - 1 == t || (c->lateness > 0 && h->end - 1 + c->lateness == t))
+        if ((t > w && t <= h->end - 1) || (c->lateness > 0 && h->end - 1 + c->lateness == t))
             return true;
     }
     return false;
@@ -258,18 +265,20 @@ static bool timer_needed(const sg_session_config *c, const key_state *k, sg_time
  * deferred records pending a timer may be theirs: keep them all (a spare timer does
  * nothing, see the top). */
 static int delete_timers(sg_ctx *ctx, const sg_session_config *c, const key_state *k,
-                         const bool *absorbed, const key_state *out)
+                         const bool *absorbed, const key_state *out, sg_time w)
 {
-    if (out->hdr->pending > 0)
-        return SG_OK;
+    if (out->hdr->pending > 0 || c->lateness == 0)
+        return SG_OK; /* with L = 0 every absorbed session is unfired: see below */
     for (uint64_t i = 0; i < k->hdr->n; i++) {
         const session_hdr *h = entry_at(c, k->buf, i);
-        sg_time t[2] = {h->end - 1, h->end - 1 + c->lateness};
-        for (int j = 0; j < (c->lateness > 0 ? 2 : 1) && absorbed[i]; j++) {
-            int rc = timer_needed(c, out, t[j]) ? SG_OK : sg_timer_delete(ctx, SG_TIME_EVENT, t[j]);
-            if (rc < 0)
-                return rc;
-        }
+        /* Unfired (e - 1 > w): its lazy timer is the merged session's now. Fired: its
+         * on-time timer is gone, its cleanup timer may remain. */
+        if (!absorbed[i] || h->end - 1 > w)
+            continue;
+        sg_time t = h->end - 1 + c->lateness;
+        int rc = timer_needed(c, out, t, w) ? SG_OK : sg_timer_delete(ctx, SG_TIME_EVENT, t);
+        if (rc < 0)
+            return rc;
     }
     return SG_OK;
 }
@@ -325,7 +334,7 @@ static int add_record(sg_ctx *ctx, const sg_session_config *c, session_self *s,
 {
     key_state k, out;
     void *acc;
-    bool *absorbed, defer_it;
+    bool *absorbed, defer_it, inherits;
     int rc;
     if ((rc = load(ctx, c, s, &k)) < 0)
         return rc;
@@ -339,7 +348,7 @@ static int add_record(sg_ctx *ctx, const sg_session_config *c, session_self *s,
     if (r > w && k.hdr->pending > 0)
         return defer(ctx, c, s, &k, rec, r);
     session_hdr merged = {rec->ts, rec->ts + c->gap};
-    defer_it = false;
+    defer_it = inherits = false;
     for (uint64_t i = 0; i < k.hdr->n; i++) {
         session_hdr *h = entry_at(c, k.buf, i);
         absorbed[i] =
@@ -347,6 +356,7 @@ static int add_record(sg_ctx *ctx, const sg_session_config *c, session_self *s,
         if (!absorbed[i])
             continue;
         defer_it = defer_it || due(h, w, r);
+        inherits = inherits || h->end - 1 > w; /* unfired: its timer is pending */
         merged.start = h->start < merged.start ? h->start : merged.start;
         merged.end = h->end > merged.end ? h->end : merged.end;
     }
@@ -360,10 +370,13 @@ static int add_record(sg_ctx *ctx, const sg_session_config *c, session_self *s,
     if ((rc = combine(ctx, c, s, &k, absorbed, acc, rec)) < 0)
         return rc;
     rebuild(c, &k, absorbed, &merged, acc, &out);
-    if ((rc = store(ctx, c, s, &out)) < 0 || (rc = delete_timers(ctx, c, &k, absorbed, &out)) < 0)
+    if ((rc = store(ctx, c, s, &out)) < 0 ||
+        (rc = delete_timers(ctx, c, &k, absorbed, &out, w)) < 0)
         return rc;
+    /* Waits for its timer: an absorbed unfired session's (lazy, re-armed when it fires
+     * before merged.end - 1), or a new one. */
     if (merged.end - 1 > r)
-        return sg_timer_set(ctx, SG_TIME_EVENT, merged.end - 1);
+        return inherits ? SG_OK : sg_timer_set(ctx, SG_TIME_EVENT, merged.end - 1);
     /* Due, and fired on time already (merged.end - 1 <= w): a late firing. */
     for (uint64_t i = 0; i < out.hdr->n; i++) {
         session_hdr *h = entry_at(c, out.buf, i);
@@ -387,6 +400,26 @@ static int session_process(sg_ctx *ctx, void *self, int port, const sg_record *r
     if (s->wm > r) /* restored, before the first watermark */
         r = s->wm;
     return add_record(ctx, c, s, rec, r, s->wm);
+}
+
+/* Loading the key's sessions of the record this many places ahead hides most of a
+ * state lookup's memory latency (as operators/window.c does). */
+#define PREFETCH_AHEAD 8
+
+static int session_process_batch(sg_ctx *ctx, void *self, int port, const sg_record *recs, size_t n)
+{
+    const session_self *s = self;
+    for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
+        sg_state_prefetch(ctx, s->sessions, i, 0);
+    for (size_t i = 0; i < n; i++) {
+        if (i + PREFETCH_AHEAD < n)
+            sg_state_prefetch(ctx, s->sessions, i + PREFETCH_AHEAD, 0);
+        sg_ctx_select(ctx, i); /* also resets scratch memory, which load uses per record */
+        int rc = session_process(ctx, self, port, &recs[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return SG_OK;
 }
 
 typedef struct replay {
@@ -445,6 +478,11 @@ static int session_on_timer(sg_ctx *ctx, void *self, sg_time_domain d, sg_time t
     for (uint64_t i = 0; i < k.hdr->n; i++) {
         session_hdr *h = entry_at(c, k.buf, i);
         bool on_time = h->end - 1 == ts, gone = h->end - 1 + c->lateness == ts;
+        /* Perhaps its lazy timer (set at an end it has outgrown, so at or after its
+         * start + gap - 1): re-armed at its end. A spare set is deduplicated. */
+        if (h->end - 1 > ts && ts >= h->start + c->gap - 1 &&
+            (rc = sg_timer_set(ctx, SG_TIME_EVENT, h->end - 1)) < 0)
+            return rc;
         if (on_time && (rc = fire(ctx, c, s, h, gone)) < 0)
             return rc;
         if (on_time && !gone && (rc = sg_timer_set(ctx, SG_TIME_EVENT, ts + c->lateness)) < 0)
@@ -466,7 +504,7 @@ static int session_on_timer(sg_ctx *ctx, void *self, sg_time_domain d, sg_time t
 }
 
 const sg_operator_def sg_session_aggregate_op = {
-    .abi = SG_OPERATOR_ABI_1,
+    .abi = SG_OPERATOR_ABI_2,
     .name = "session_aggregate",
     .self_size = sizeof(session_self),
     .flags = SG_OP_KEYED,
@@ -476,10 +514,11 @@ const sg_operator_def sg_session_aggregate_op = {
     .on_watermark = session_on_watermark,
     .on_timer = session_on_timer,
     .snapshot = session_snapshot,
+    .process_batch = session_process_batch,
 };
 
 const sg_operator_def sg_session_process_op = {
-    .abi = SG_OPERATOR_ABI_1,
+    .abi = SG_OPERATOR_ABI_2,
     .name = "session_process",
     .self_size = sizeof(session_self),
     .flags = SG_OP_KEYED,
@@ -489,4 +528,5 @@ const sg_operator_def sg_session_process_op = {
     .on_watermark = session_on_watermark,
     .on_timer = session_on_timer,
     .snapshot = session_snapshot,
+    .process_batch = session_process_batch,
 };
