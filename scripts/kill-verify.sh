@@ -21,7 +21,10 @@ options:
   --interval-ms N      checkpoint interval (100)
   --delay MIN:MAX      seconds from a start to its kill, uniform in [MIN, MAX]
                        (default: 5%..15% of the reference run's time,
-                       so that 5 kills come before the job could finish)
+                       so that 5 kills come before the job could finish).
+                       Every second run is instead killed a random moment
+                       (up to one interval) after it completes a checkpoint,
+                       so that restores happen however the load moves timing
   --seed N             seed of the kill times (default: the clock), printed
   --byte-identical     compare outputs byte for byte, not as multisets of lines
   --sangam PATH        the sangam command (default: build/sangam beside this script)
@@ -100,6 +103,18 @@ fi
 # ---- Runs killed at random moments, each restarted from the latest checkpoint -------
 mapfile -d '' RUN_ARGS < <(args_for "$RUN" "$@")
 CK=(--checkpoint-dir "$CKPT" --checkpoint-interval-ms "$INTERVAL" --checkpoint-mode "$MODE")
+# The id of the newest complete checkpoint in the directory (one with _metadata), 0
+# if none: retention removes old ones, so ids, not counts, tell a new one.
+latest_checkpoint() {
+    local id=0 m n
+    for m in "$CKPT"/chk-*/_metadata; do
+        [ -e "$m" ] || continue
+        n=${m%/_metadata}
+        n=$((10#${n##*/chk-}))
+        [ $n -gt $id ] && id=$n
+    done
+    echo $id
+}
 kills=0 restores=0 fresh=0 attempt=0 finished=0
 recoveries=()
 kill_time=""
@@ -118,8 +133,18 @@ while [ $finished = 0 ]; do
         recoveries+=("$(echo "($(now) - $kill_time) * 1000 / 1" | bc)")
     fi
     if [ $kills -lt "$KILLS" ]; then
-        delay=$(echo "$DMIN + ($DMAX - $DMIN) * $RANDOM / 32767" | bc -l)
-        sleep "$delay"
+        if [ $((attempt % 2)) = 0 ]; then
+            # After the next checkpoint this run completes, then a random moment
+            # within one interval (mid-processing, mid-checkpoint, or between a
+            # checkpoint's completion and the sink's commit).
+            done_before=$(latest_checkpoint)
+            while kill -0 $pid 2>/dev/null && [ "$(latest_checkpoint)" -le "$done_before" ]; do
+                sleep 0.002
+            done
+            sleep "$(echo "$INTERVAL / 1000 * $RANDOM / 32767" | bc -l)"
+        else
+            sleep "$(echo "$DMIN + ($DMAX - $DMIN) * $RANDOM / 32767" | bc -l)"
+        fi
         if kill -9 $pid 2>/dev/null; then
             kill_time=$(now)
             wait $pid 2>/dev/null
