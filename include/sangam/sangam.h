@@ -602,7 +602,8 @@ SG_API sg_time sg_ctx_watermark(const sg_ctx *ctx);
 SG_API sg_time sg_ctx_processing_time(const sg_ctx *ctx);
 /* The current key (keyed operators; empty otherwise). Borrowed (rule 2). */
 SG_API sg_bytes sg_ctx_key(const sg_ctx *ctx);
-/* Temporary memory released when the current callback returns. NULL on failure. */
+/* Temporary memory released when the current callback returns (in process_batch:
+ * when the next record is selected with sg_ctx_select). NULL on failure. */
 SG_API void *sg_scratch_alloc(sg_ctx *ctx, size_t size);
 /* Records a message for the failing callback and returns rc (negative). */
 SG_API int sg_ctx_errorf(sg_ctx *ctx, int rc, const char *fmt, ...) SG_PRINTF(3, 4);
