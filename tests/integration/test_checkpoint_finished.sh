@@ -22,8 +22,11 @@ sort "$TMP/ref.csv" >"$TMP/ref.sorted"
 # Killed after its 3rd checkpoint (90 ms or more after the start, well after the logins'
 # 2000 lines ended): that checkpoint records the logins source as finished.
 CK=(--checkpoint-dir "$TMP/ck" --checkpoint-interval-ms 30)
+# Paced (--pace 250: the 500 s of transactions in about 2 s, the logins' 10 s in 40 ms),
+# so that the run cannot end before its third checkpoint however fast or loaded the
+# machine is; pacing changes no output.
 SANGAM_TEST_STOP_AFTER_CHECKPOINT=3 expect_exit 137 "killed after checkpoint 3" -- \
-    "$SANGAM" run --quiet "${CK[@]}" "${ARGS[@]}" --output "file:$TMP/out.csv"
+    "$SANGAM" run --quiet --pace 250 "${CK[@]}" "${ARGS[@]}" --output "file:$TMP/out.csv"
 expect_exit 0 "list the checkpoints" -- "$SANGAM" checkpoints "$TMP/ck"
 checks=$((checks + 1))
 sed -n '/^chk-000003 /,/^chk-/p' "$TMP/stdout" | grep -q '^    finished logins\[0\] (t[0-9]*-s0)$' ||

@@ -33,11 +33,16 @@ run_ck() {
         --checkpoint-interval-ms 20 "$@" "$JOB" --input "file:$IN" --output "file:$out" "${WIN[@]}"
 }
 
+# Runs that must be killed by the hook are paced (--pace: the input's ~2000 s of event
+# time in about 2 s), so that they cannot end before their N-th checkpoint however fast
+# or loaded the machine is; pacing changes no output.
+PACE=(--pace 1000)
+
 # Killed after checkpoint N, restored: the same bytes as the uninterrupted run.
 for n in 1 2; do
     d="$TMP/ck$n"
     SANGAM_TEST_STOP_AFTER_CHECKPOINT=$n expect_exit 137 "killed after checkpoint $n" -- \
-        run_ck "$d" "$TMP/out$n.csv"
+        run_ck "$d" "$TMP/out$n.csv" "${PACE[@]}"
     [ -f "$d/chk-$(printf %06d $n)/_metadata" ] || fail "checkpoint $n is complete on disk"
     expect_exit 0 "restore after checkpoint $n" -- run_ck "$d" "$TMP/out$n.csv" --restore latest &&
         expect_same_file "$TMP/out$n.csv" "$TMP/ref.csv" "output after a kill at checkpoint $n"
@@ -47,9 +52,10 @@ done
 
 # Two kills in a row: numbering continues after the restored checkpoint.
 d="$TMP/ck-twice"
-SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 "first kill" -- run_ck "$d" "$TMP/tw.csv"
+SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 "first kill" -- run_ck "$d" "$TMP/tw.csv" \
+    "${PACE[@]}"
 SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 "second kill, after a restore" -- \
-    run_ck "$d" "$TMP/tw.csv" --restore latest
+    run_ck "$d" "$TMP/tw.csv" --restore latest "${PACE[@]}"
 last=$(ls "$d" | sed -n 's/^chk-0*//p' | sort -n | tail -1)
 expect_exit 0 "second restore" -- run_ck "$d" "$TMP/tw.csv" --restore latest &&
     expect_same_file "$TMP/tw.csv" "$TMP/ref.csv" "output after two kills"
@@ -62,7 +68,7 @@ G=(--input 'gen:posts?count=150000')
 expect_exit 0 "generated reference" -- "$SANGAM" run --quiet --parallelism 2 --workers 2 "$JOB" \
     "${G[@]}" --output "file:$TMP/gref.csv"
 SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 "gen:posts killed" -- "$SANGAM" run \
-    --parallelism 2 --workers 2 --checkpoint-dir "$TMP/ckg" --checkpoint-interval-ms 20 "$JOB" \
+    --parallelism 2 --workers 2 --pace 150 --checkpoint-dir "$TMP/ckg" --checkpoint-interval-ms 20 "$JOB" \
     "${G[@]}" --output "file:$TMP/gout.csv"
 expect_exit 0 "gen:posts restored" -- "$SANGAM" run --parallelism 2 --workers 2 \
     --checkpoint-dir "$TMP/ckg" --checkpoint-interval-ms 20 --restore latest "$JOB" "${G[@]}" \
@@ -94,7 +100,7 @@ expect_stderr "no complete checkpoint in .*starting from the beginning" "fresh s
 # what was output (every window and rank of the reference), not the counts.
 d="$TMP/ck-alo"
 SANGAM_TEST_STOP_AFTER_CHECKPOINT=1 expect_exit 137 "at-least-once kill" -- \
-    run_ck "$d" "$TMP/alo.csv" --checkpoint-mode at-least-once
+    run_ck "$d" "$TMP/alo.csv" --checkpoint-mode at-least-once "${PACE[@]}"
 expect_exit 0 "at-least-once restore" -- run_ck "$d" "$TMP/alo.csv" --restore latest \
     --checkpoint-mode at-least-once
 expect_stderr "sink 'output' \\(file\\) is at-least-once" "at-least-once stated"
