@@ -69,9 +69,6 @@ static int window_open(sg_ctx *ctx, void *self, sg_snap_reader *restore)
     int64_t wm;
     int rc;
     w->wm = SG_TIME_MIN;
-    sg__win_ring_setup(c, w);
-    if (w->ring_slots && (rc = sg_state_declare(ctx, "window-ring", SG_STATE_VALUE, &w->ring)) < 0)
-        return rc;
     if ((rc = sg_state_declare(ctx, proc ? "window-elems" : "window-acc", kind, &w->panes)) < 0 ||
         (rc = sg_state_declare(ctx, proc ? "window-direct-elems" : "window-direct", kind,
                                &w->direct)) < 0)
@@ -163,6 +160,7 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
     const sg_window_config *c = sg_ctx_udata(ctx);
     sg__win_self *w = self;
     sg_time wm = sg_ctx_watermark(ctx);
+    void *acc;
     bool created;
     int rc;
     SG_UNUSED(port);
@@ -185,7 +183,11 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
             return rc;
         return sg_timer_set(ctx, SG_TIME_EVENT, first_end - 1);
     }
-    if ((rc = sg__win_pane_add(ctx, c, w, pane_end, rec, &created)) < 0)
+    if ((rc = sg_state_ref(ctx, w->panes, pane_end, c->agg.acc_size, &acc, &created)) < 0)
+        return rc;
+    if (created && c->agg.init)
+        c->agg.init(acc, c->udata);
+    if ((rc = c->agg.add(acc, rec, c->udata)) < 0)
         return rc;
     /* An existing pane already has a pending timer covering it (see the top). */
     if (!created)
@@ -197,25 +199,17 @@ static int window_process(sg_ctx *ctx, void *self, int port, const sg_record *re
  * (sg_state_prefetch pipelines the slot and the entry over successive calls). */
 #define PREFETCH_AHEAD 8
 
-/* The state entry record i will touch: its key's ring, or its pane's entry. */
-static void prefetch(const sg_window_config *c, const sg__win_self *w, sg_ctx *ctx,
-                     const sg_record *recs, size_t i)
-{
-    if (w->ring_slots)
-        sg_state_prefetch(ctx, w->ring, i, 0);
-    else if (fits(c, recs[i].ts))
-        sg_state_prefetch(ctx, w->panes, i, floor_to(recs[i].ts, c->pane) + c->pane);
-}
-
 static int window_process_batch(sg_ctx *ctx, void *self, int port, const sg_record *recs, size_t n)
 {
     const sg_window_config *c = sg_ctx_udata(ctx);
     sg__win_self *w = self;
     for (size_t i = 0; i < n && i < PREFETCH_AHEAD; i++)
-        prefetch(c, w, ctx, recs, i);
+        if (fits(c, recs[i].ts))
+            sg_state_prefetch(ctx, w->panes, i, floor_to(recs[i].ts, c->pane) + c->pane);
     for (size_t i = 0; i < n; i++) {
-        if (i + PREFETCH_AHEAD < n)
-            prefetch(c, w, ctx, recs, i + PREFETCH_AHEAD);
+        size_t ahead = i + PREFETCH_AHEAD;
+        if (ahead < n && fits(c, recs[ahead].ts))
+            sg_state_prefetch(ctx, w->panes, ahead, floor_to(recs[ahead].ts, c->pane) + c->pane);
         sg_ctx_select(ctx, i);
         int rc = window_process(ctx, self, port, &recs[i]);
         if (rc < 0)

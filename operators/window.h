@@ -20,31 +20,7 @@ typedef struct sg__win_self {
     bool direct_used;    /* 'direct' may hold something: false until a record takes the
                           * direct path (or state is restored), so that until then a
                           * firing skips the direct lookup, which would always miss */
-    /* The ring layout (sliding aggregates with small accumulators, see below): when
-     * ring_slots > 0 a key's panes live in one value of state 'ring' (namespace 0),
-     * and 'panes' holds only those that did not fit in it. */
-    sg_state_id ring;
-    uint32_t ring_slots; /* slots in a ring; 0: every pane is its own state entry */
-    size_t ring_stride;  /* bytes per slot: acc_size rounded up to 8 */
 } sg__win_self;
-
-/* A key's ring: this header, then ring_slots accumulators of ring_stride bytes. Slot
- * i holds the pane whose number (pane end / pane, floored) is i modulo the slot
- * count, if bit i of 'bits' is set; the panes held all end in [base, base + slots *
- * pane), so a slot's pane end is known from base. Panes outside any such range (far
- * ahead of the others) go to the per-pane state, counted in 'spilled'. One lookup
- * then serves a record and a whole firing, instead of one per pane. */
-typedef struct sg__win_ring {
-    int64_t base;
-    uint32_t bits;
-    uint32_t spilled;
-} sg__win_ring;
-
-/* Decides the layout for c (sets w->ring_slots and w->ring_stride). */
-void sg__win_ring_setup(const sg_window_config *c, sg__win_self *w);
-/* Adds rec to the pane ending at pane_end (aggregate mode); *created: the pane is new. */
-int sg__win_pane_add(sg_ctx *ctx, const sg_window_config *c, sg__win_self *w, sg_time pane_end,
-                     const sg_record *rec, bool *created);
 
 /* A buffered record (in pane lists, direct lists and pending lists): this header,
  * then the value bytes. The key is the state's key. seq orders records by arrival
