@@ -14,7 +14,8 @@
  *   3. A job acknowledges (raises *acked to its id, release) only after every file is
  *      durable: written to NAME.tmp, fsync'd, renamed, its directory fsync'd.
  *   4. The first failure is kept (sg__ckpt_async_error) and fails the job through the
- *      coordinator; later jobs are dropped unacknowledged.
+ *      coordinator, or through the runtime once the workers are joined
+ *      (sg__ckpt_async_drain): never lost; later jobs are dropped unacknowledged.
  *   5. Hashes computed here are handed to the coordinator by checkpoint id
  *      (sg__ckpt_async_take), so completing a checkpoint reads no file again. A
  *      hard-linked file already hashed for an earlier checkpoint (same path, size,
@@ -26,7 +27,8 @@
  *      writing checkpoints nobody will complete, and their copies do not pile up; the
  *      coordinator triggers only while the helper is idle (sg__ckpt_async_pending), so
  *      the queue never holds more than one checkpoint's jobs (one per subtask).
- * Layering: uses ckpt_store.h; used by task_ckpt.c (submit) and ckpt_coord.c. */
+ * Layering: uses ckpt_store.h; used by task_ckpt.c (submit), ckpt_coord.c, and runtime.c
+ * (sg__ckpt_async_drain after the workers are joined). */
 #ifndef SG_ENGINE_CKPT_ASYNC_H
 #define SG_ENGINE_CKPT_ASYNC_H
 
