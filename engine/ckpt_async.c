@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <xxhash.h>
 
 #include "engine/ckpt_async.h"
@@ -53,6 +54,15 @@ typedef struct seen {
     uint64_t last_id; /* the newest checkpoint it was found in */
 } seen;
 
+/* The seen files by (device, inode): a RocksDB checkpoint of state that spilled holds
+ * hundreds of SST files, so a scan per file would be quadratic. Open addressing with
+ * linear probing; a slot holds an index into seen[] plus one (0: empty). Rebuilt
+ * whenever seen[] is compacted (prune_seen) or the table is half full. */
+typedef struct seen_index {
+    size_t *slots;
+    size_t mask; /* number of slots - 1; 0 with no table */
+} seen_index;
+
 struct sg__ckpt_async {
     pthread_t thread;
     pthread_mutex_t mu;
@@ -63,8 +73,16 @@ struct sg__ckpt_async {
     char err[1024];            /* ... its line */
     known *known;              /* under mu */
     size_t n_known, cap_known;
-    seen *seen; /* the helper thread's own */
+    seen *seen; /* the helper thread's own, as is seen_ix */
     size_t n_seen, cap_seen;
+    seen_index seen_ix;
+    /* Rule 6 and the end of a run, all under mu. */
+    pthread_cond_t idle_cv; /* signalled when the queue is empty and no job runs */
+    bool busy;              /* a job runs now */
+    uint64_t aborted;       /* the newest checkpoint the coordinator aborted */
+    size_t n_queued;
+    sg__ckpt_async_counters counters;
+    unsigned delay_ms; /* test-only: SANGAM_TEST_CKPT_WRITE_DELAY_MS before each job */
 };
 
 /* ---- Jobs --------------------------------------------------------------------------- */
@@ -139,18 +157,56 @@ static int add_known(sg__ckpt_async *a, uint64_t id, const char *path, uint64_t 
     char *p = sg_strdup(path);
     pthread_mutex_lock(&a->mu);
     int rc = p ? grow((void **)&a->known, &a->cap_known, a->n_known, sizeof(*a->known)) : SG_ENOMEM;
-    if (rc == SG_OK)
+    bool keep = rc == SG_OK && id > a->aborted; /* an aborted one's are never taken */
+    if (keep)
         a->known[a->n_known++] = (known){id, {p, size, hash}};
     pthread_mutex_unlock(&a->mu);
-    if (rc < 0)
+    if (!keep)
         sg_free(p);
     return rc;
 }
 
+static size_t seen_hash(uint64_t dev, uint64_t ino)
+{
+    uint64_t h = (ino ^ (dev << 32 | dev >> 32)) * 0x9E3779B97F4A7C15ull;
+    return (size_t)(h ^ h >> 29);
+}
+
+static void seen_index_put(seen_index *ix, const seen *v, size_t i)
+{
+    size_t k = seen_hash(v[i].dev, v[i].ino) & ix->mask;
+    while (ix->slots[k])
+        k = (k + 1) & ix->mask;
+    ix->slots[k] = i + 1;
+}
+
+/* (Re)builds the index for a->n_seen entries plus room to grow. Failing leaves no
+ * index (mask 0): lookups then find nothing, which costs a re-read, nothing else. */
+static void seen_index_rebuild(sg__ckpt_async *a)
+{
+    size_t n = 16;
+    while (n < 2 * (a->n_seen + 1))
+        n *= 2;
+    if (n - 1 != a->seen_ix.mask) {
+        sg_free(a->seen_ix.slots);
+        a->seen_ix.mask = 0;
+        if (!(a->seen_ix.slots = sg_malloc(n * sizeof(size_t))))
+            return;
+        a->seen_ix.mask = n - 1;
+    }
+    memset(a->seen_ix.slots, 0, n * sizeof(size_t));
+    for (size_t i = 0; i < a->n_seen; i++)
+        seen_index_put(&a->seen_ix, a->seen, i);
+}
+
 static seen *find_seen(sg__ckpt_async *a, const char *path, const struct stat *st)
 {
-    for (size_t i = 0; i < a->n_seen; i++) {
-        seen *s = &a->seen[i];
+    const seen_index *ix = &a->seen_ix;
+    if (!ix->mask)
+        return NULL;
+    for (size_t k = seen_hash((uint64_t)st->st_dev, (uint64_t)st->st_ino) & ix->mask; ix->slots[k];
+         k = (k + 1) & ix->mask) {
+        seen *s = &a->seen[ix->slots[k] - 1];
         if (s->ino == (uint64_t)st->st_ino && s->dev == (uint64_t)st->st_dev &&
             s->size == (uint64_t)st->st_size &&
             s->mtime_ns == (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec &&
@@ -158,6 +214,23 @@ static seen *find_seen(sg__ckpt_async *a, const char *path, const struct stat *s
             return s;
     }
     return NULL;
+}
+
+/* Remembers a hard-linked file's hash. Failing to remember costs a re-read. */
+static void add_seen(sg__ckpt_async *a, const seen *v)
+{
+    if (grow((void **)&a->seen, &a->cap_seen, a->n_seen, sizeof(*a->seen)) < 0)
+        return;
+    char *p = sg_strdup(v->path);
+    if (!p)
+        return;
+    a->seen[a->n_seen] = *v;
+    a->seen[a->n_seen].path = p;
+    a->n_seen++;
+    if (2 * a->n_seen > a->seen_ix.mask)
+        seen_index_rebuild(a);
+    else
+        seen_index_put(&a->seen_ix, a->seen, a->n_seen - 1);
 }
 
 /* Forgets files not found in the last SEEN_KEEP checkpoints (compacted away). */
@@ -171,7 +244,10 @@ static void prune_seen(sg__ckpt_async *a, uint64_t id)
         }
         a->seen[o++] = a->seen[i];
     }
-    a->n_seen = o;
+    if (o != a->n_seen) {
+        a->n_seen = o;
+        seen_index_rebuild(a);
+    }
 }
 
 /* Hashes (and fsyncs) every file of the RocksDB checkpoint rel, except hard links to
@@ -204,20 +280,12 @@ static int hash_dir(sg__ckpt_async *a, const sg__ckpt_job *j, const char *rel, c
             rc = SG_EIO;
             snprintf(err, errlen, "cannot read %.512s: %s", relpath, strerror(errno));
             break;
-        } else if (a && size == (uint64_t)st.st_size && st.st_nlink > 1 &&
-                   grow((void **)&a->seen, &a->cap_seen, a->n_seen, sizeof(*a->seen)) == SG_OK) {
+        } else if (a && size == (uint64_t)st.st_size && st.st_nlink > 1) {
             /* Only hard links are remembered: copied files (CURRENT, MANIFEST) are new
-             * inodes every time. Failing to remember costs a re-read, nothing else. */
-            char *p = sg_strdup(relpath);
-            if (p)
-                a->seen[a->n_seen++] =
-                    (seen){p,
-                           size,
-                           (uint64_t)st.st_dev,
-                           (uint64_t)st.st_ino,
-                           hash,
-                           (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec,
-                           j->id};
+             * inodes every time. */
+            add_seen(a,
+                     &(seen){relpath, size, (uint64_t)st.st_dev, (uint64_t)st.st_ino, hash,
+                             (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec, j->id});
         }
         if (a && add_known(a, j->id, relpath, size, hash) < 0)
             rc = SG_ENOMEM, snprintf(err, errlen, "out of memory");
@@ -226,18 +294,37 @@ static int hash_dir(sg__ckpt_async *a, const sg__ckpt_job *j, const char *rel, c
     return rc;
 }
 
+/* Rule 6: the job's checkpoint was aborted, so it stops (between files: every file it
+ * wrote is whole) and does not acknowledge. */
+static bool job_aborted(sg__ckpt_async *a, const sg__ckpt_job *j)
+{
+    if (!a)
+        return false;
+    pthread_mutex_lock(&a->mu);
+    bool aborted = j->id <= a->aborted;
+    pthread_mutex_unlock(&a->mu);
+    return aborted;
+}
+
+#define JOB_DROPPED 1 /* run_job: stopped unacknowledged by an abort (not an error) */
+
 static int run_job(sg__ckpt_async *a, const sg__ckpt_job *j, char *err, size_t errlen)
 {
     char ferr[768] = "";
     int rc = SG_OK;
     for (size_t i = 0; i < j->n_files && rc == SG_OK; i++) {
         const out_file *f = &j->files[i];
+        if (job_aborted(a, j))
+            return JOB_DROPPED;
         rc = sg__ckpt_write_file(j->dir, f->name, f->data, f->len, ferr, sizeof(ferr));
         if (rc == SG_OK && a && add_known(a, j->id, f->name, f->len, XXH64(f->data, f->len, 0)) < 0)
             rc = SG_ENOMEM, snprintf(ferr, sizeof(ferr), "out of memory");
     }
-    for (size_t i = 0; i < j->n_dirs && rc == SG_OK; i++)
+    for (size_t i = 0; i < j->n_dirs && rc == SG_OK; i++) {
+        if (job_aborted(a, j))
+            return JOB_DROPPED;
         rc = hash_dir(a, j, j->dirs[i], ferr, sizeof(ferr));
+    }
     if (rc < 0) {
         snprintf(err, errlen, "%s: checkpoint %llu: %s", j->who, (unsigned long long)j->id, ferr);
         return rc;
@@ -248,6 +335,13 @@ static int run_job(sg__ckpt_async *a, const sg__ckpt_job *j, char *err, size_t e
                               j->acked, &cur, j->id, memory_order_release, memory_order_relaxed))
         ;
     return SG_OK;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0)
+        ;
 }
 
 static void *helper_main(void *arg)
@@ -264,9 +358,13 @@ static void *helper_main(void *arg)
         a->head = j->next;
         if (!a->head)
             a->tail = NULL;
+        a->n_queued--;
+        a->busy = true;
         bool failed = a->rc < 0;
         pthread_mutex_unlock(&a->mu);
-        int rc = failed ? SG_OK : run_job(a, j, err, sizeof(err));
+        if (a->delay_ms)
+            sleep_ms(a->delay_ms); /* test-only: a slow disk */
+        int rc = failed ? JOB_DROPPED : run_job(a, j, err, sizeof(err));
         prune_seen(a, j->id);
         sg__ckpt_job_free(j);
         pthread_mutex_lock(&a->mu);
@@ -274,6 +372,13 @@ static void *helper_main(void *arg)
             a->rc = rc;
             snprintf(a->err, sizeof(a->err), "%s", err);
         }
+        if (rc == SG_OK)
+            a->counters.jobs_done++;
+        else
+            a->counters.jobs_dropped++;
+        a->busy = false;
+        if (!a->head)
+            pthread_cond_broadcast(&a->idle_cv);
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -287,11 +392,18 @@ int sg__ckpt_async_new(sg__ckpt_async **out)
     *out = NULL;
     if (!a)
         return SG_ENOMEM;
+    /* Test-only (docs/checkpoints.md): every job waits this long first, a slow disk, so
+     * that tests can make writing slower than the checkpoint timeout or than the job. */
+    const char *delay = getenv("SANGAM_TEST_CKPT_WRITE_DELAY_MS");
+    if (delay && *delay)
+        a->delay_ms = (unsigned)strtoul(delay, NULL, 10);
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
+    pthread_cond_init(&a->idle_cv, NULL);
     if (pthread_create(&a->thread, NULL, helper_main, a) != 0) {
         pthread_mutex_destroy(&a->mu);
         pthread_cond_destroy(&a->cv);
+        pthread_cond_destroy(&a->idle_cv);
         sg_free(a);
         return SG_EINTERNAL;
     }
@@ -319,8 +431,10 @@ void sg__ckpt_async_free(sg__ckpt_async *a)
         sg_free(a->seen[i].path);
     sg_free(a->known);
     sg_free(a->seen);
+    sg_free(a->seen_ix.slots);
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);
+    pthread_cond_destroy(&a->idle_cv);
     sg_free(a);
 }
 
@@ -332,12 +446,23 @@ int sg__ckpt_async_submit(sg__ckpt_async *a, sg__ckpt_job *j, char *err, size_t 
         return rc;
     }
     pthread_mutex_lock(&a->mu);
+    if (j->id <= a->aborted) {
+        /* A late snapshot of an aborted checkpoint (rule 6): nobody will complete it. */
+        a->counters.jobs_dropped++;
+        pthread_mutex_unlock(&a->mu);
+        sg__ckpt_job_free(j);
+        return SG_OK;
+    }
     j->next = NULL;
     if (a->tail)
         a->tail->next = j;
     else
         a->head = j;
     a->tail = j;
+    a->n_queued++;
+    size_t pending = a->n_queued + (a->busy ? 1 : 0);
+    if (pending > a->counters.max_pending)
+        a->counters.max_pending = pending;
     pthread_cond_signal(&a->cv);
     pthread_mutex_unlock(&a->mu);
     return SG_OK;
@@ -353,6 +478,81 @@ int sg__ckpt_async_error(sg__ckpt_async *a, char *err, size_t errlen)
         snprintf(err, errlen, "%s", a->err);
     pthread_mutex_unlock(&a->mu);
     return rc;
+}
+
+int sg__ckpt_async_drain(sg__ckpt_async *a, char *err, size_t errlen)
+{
+    if (!a)
+        return SG_OK;
+    pthread_mutex_lock(&a->mu);
+    while (a->head || a->busy)
+        pthread_cond_wait(&a->idle_cv, &a->mu);
+    pthread_mutex_unlock(&a->mu);
+    return sg__ckpt_async_error(a, err, errlen);
+}
+
+void sg__ckpt_async_abort(sg__ckpt_async *a, uint64_t id)
+{
+    if (!a)
+        return;
+    sg__ckpt_job *drop = NULL;
+    pthread_mutex_lock(&a->mu);
+    if (id > a->aborted)
+        a->aborted = id;
+    /* Unlink the queued jobs of aborted checkpoints (rule 6); the running one sees
+     * a->aborted between files. */
+    sg__ckpt_job **pp = &a->head;
+    a->tail = NULL;
+    while (*pp) {
+        sg__ckpt_job *j = *pp;
+        if (j->id <= a->aborted) {
+            *pp = j->next;
+            j->next = drop;
+            drop = j;
+            a->n_queued--;
+            a->counters.jobs_dropped++;
+        } else {
+            a->tail = j;
+            pp = &j->next;
+        }
+    }
+    /* Hashes of what it did write are never taken. */
+    size_t o = 0;
+    for (size_t i = 0; i < a->n_known; i++) {
+        if (a->known[i].id <= a->aborted)
+            sg_free(a->known[i].f.path);
+        else
+            a->known[o++] = a->known[i];
+    }
+    a->n_known = o;
+    if (!a->head && !a->busy)
+        pthread_cond_broadcast(&a->idle_cv);
+    pthread_mutex_unlock(&a->mu);
+    while (drop) {
+        sg__ckpt_job *j = drop;
+        drop = j->next;
+        sg__ckpt_job_free(j);
+    }
+}
+
+size_t sg__ckpt_async_pending(sg__ckpt_async *a)
+{
+    if (!a)
+        return 0;
+    pthread_mutex_lock(&a->mu);
+    size_t n = a->n_queued + (a->busy ? 1 : 0);
+    pthread_mutex_unlock(&a->mu);
+    return n;
+}
+
+void sg__ckpt_async_counters_get(sg__ckpt_async *a, sg__ckpt_async_counters *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->mu);
+    *out = a->counters;
+    pthread_mutex_unlock(&a->mu);
 }
 
 static int cmp_path(const void *x, const void *y)

@@ -147,6 +147,18 @@ nomem:
 
 void sg__ckpt_coord_free(sg__ckpt_coord *c)
 {
+    /* Test-only (docs/checkpoints.md): what the helper did, for the slow-helper test. */
+    const char *show = getenv("SANGAM_TEST_CKPT_COUNTERS");
+    if (show && *show && c->shared.async) {
+        sg__ckpt_async_counters k;
+        sg__ckpt_async_counters_get(c->shared.async, &k);
+        fprintf(stderr,
+                "sangam: checkpoint helper: at most %zu jobs pending (%d subtasks), %llu "
+                "written, %llu dropped; checkpoints %llu completed, %llu aborted\n",
+                k.max_pending, c->n_subtasks, (unsigned long long)k.jobs_done,
+                (unsigned long long)k.jobs_dropped, (unsigned long long)c->stats.completed,
+                (unsigned long long)c->stats.aborted);
+    }
     sg__ckpt_async_free(c->shared.async); /* first: its jobs acknowledge into subtasks */
     c->shared.async = NULL;
     for (int i = 0; i < c->n_subtasks; i++) {
@@ -318,6 +330,10 @@ static void abort_inflight(sg__ckpt_coord *c, sg_time now, const char *why)
     else if (!c->cfg->quiet && why)
         fprintf(stderr, "sangam: checkpoint %llu aborted: %s\n", (unsigned long long)c->inflight,
                 why);
+    /* Its queued jobs are dropped, the running one stops (ckpt_async.h rule 6): a
+     * helper slower than the timeout would otherwise write every aborted checkpoint in
+     * full while their copies pile up in memory. */
+    sg__ckpt_async_abort(c->shared.async, c->inflight);
     c->stats.aborted++;
     c->inflight = 0;
     c->last_end_ms = now;
@@ -353,6 +369,12 @@ int sg__ckpt_coord_tick(sg__ckpt_coord *c, _Atomic int *savepoint, char *err, si
             abort_inflight(c, now, "not complete within --checkpoint-timeout-ms");
         return SG_OK;
     }
+    /* Nothing starts while the helper still writes (or drops) an older checkpoint's
+     * jobs: so its queue never holds more than one checkpoint's (ckpt_async.h rule 6),
+     * and a new checkpoint's timeout is not spent waiting behind them. A savepoint
+     * asked for stays asked for. */
+    if (sg__ckpt_async_pending(c->shared.async) > 0)
+        return SG_OK;
     /* A savepoint asked for starts now, whatever the interval. */
     bool sp = savepoint && atomic_exchange(savepoint, 0) != 0;
     if (!sp && (c->cfg->ckpt_interval_ms <= 0 || now - c->started_ms < c->cfg->ckpt_interval_ms ||

@@ -13,6 +13,7 @@
 
 #include "engine/builtin.h"
 #include "engine/ckpt.h"
+#include "engine/ckpt_async.h"
 #include "engine/ckpt_dir.h"
 #include "engine/ckpt_finished.h"
 #include "engine/ckpt_store.h"
@@ -571,6 +572,11 @@ static int run_workers(runtime *rt, double start, char *err, size_t errlen)
         snprintf(err, errlen, "%s", rt->sched.errmsg);
         return SG_EINTERNAL;
     }
+    /* The checkpoint helper may still be writing, or may have failed after the
+     * coordinator's last tick (the last subtask finished first): a checkpoint write
+     * failure fails the run whenever it happens (ckpt_async.h rule 4). */
+    if (rt->ckpt_on && (rc = sg__ckpt_async_drain(rt->coord.shared.async, err, errlen)) < 0)
+        return rc;
     return SG_OK;
 }
 

@@ -1210,7 +1210,7 @@ int sg__kv_load_image(sg__kv *kv, const void *data, size_t len)
 {
     const unsigned char *p = data, *end = p + len;
     uint32_t *ids = NULL;
-    char name[1024];
+    char *name = NULL;
     int rc = SG_OK;
     if (len < 20 || memcmp(p, IMAGE_MAGIC, 8) != 0)
         return kv_fail(kv, SG_ESERDE, "state image: bad magic");
@@ -1220,17 +1220,23 @@ int sg__kv_load_image(sg__kv *kv, const void *data, size_t len)
         return kv_fail(kv, SG_ESERDE, "state image: truncated");
     if (n_states && !(ids = sg_malloc(n_states * sizeof(*ids))))
         return kv_fail(kv, SG_ENOMEM, "out of memory loading a state image");
-    /* Declared by name: the ids of this run need not be the ids of the image's. */
+    /* Declared by name: the ids of this run need not be the ids of the image's. Any
+     * length sg__kv_declare accepted loads (no fixed buffer), so every image restores. */
     for (uint64_t i = 0; i < n_states && rc == SG_OK; i++) {
         uint64_t l = (size_t)(end - p) >= 4 ? get_le(p, 4) : UINT64_MAX;
-        if (l == 0 || l >= sizeof(name) || l > (size_t)(end - p) - 4) {
+        if (l == 0 || l > (size_t)(end - p) - 4 || memchr(p + 4, '\0', l)) {
             rc = kv_fail(kv, SG_ESERDE, "state image: bad state name");
+            break;
+        }
+        if (!(name = sg_malloc(l + 1))) {
+            rc = kv_fail(kv, SG_ENOMEM, "out of memory loading a state image");
             break;
         }
         memcpy(name, p + 4, l);
         name[l] = '\0';
         p += 4 + l;
         rc = sg__kv_declare(kv, name, &ids[i]);
+        sg_free(name);
     }
     uint64_t n = 0;
     if (rc == SG_OK) {

@@ -86,7 +86,8 @@ static int snapshot_state(sg__subtask *t, int k, const char *dir, sg_snap_writer
         if ((rc = sg__kv_image(c->kv, &img, &len)) < 0)
             return sg_ctx_errorf(c, rc, "%s: cannot copy state: %s", c->name, sg__kv_errmsg(c->kv));
         snprintf(name, sizeof(name), "t%d-s%d-i%d.kv", t->task, t->index, k);
-        if (sg_snap_put_u64(w, STATE_IMAGE) < 0 || sg__ckpt_job_add_file(job, name, img, len) < 0)
+        /* img goes to the job first: it frees img even when adding fails. */
+        if (sg__ckpt_job_add_file(job, name, img, len) < 0 || sg_snap_put_u64(w, STATE_IMAGE) < 0)
             return SG_ENOMEM;
         *bytes += len;
         return SG_OK;

@@ -57,7 +57,7 @@ int sg__subtask_savepoint_instance(sg__subtask *t, int k, uint64_t id, const cha
     sg_snap_put_i64(&w, t->wm_out);
     sg_snap_put_i64(&w, c->wm);
     sg_snap_put_i64(&w, c->max_ts);
-    rc = sg__inst_snapshot(c, &inst); /* flushes the state first */
+    rc = sg__inst_snapshot(c, &inst); /* timers and own bytes; the dump's scans flush */
     if (rc >= 0 && (rc = sg__sp_dump_kv(c->kv, &dump, NULL)) < 0)
         sg_ctx_errorf(c, rc, "%s: cannot dump state: %s", c->name, sg__kv_errmsg(c->kv));
     if (rc >= 0) {

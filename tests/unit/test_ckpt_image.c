@@ -1,6 +1,10 @@
 /* Unit tests of cheap checkpoints: the state cache image (state.h: sg__kv_image and
  * sg__kv_load_image) and the checkpoint helper thread (engine/ckpt_async.h).
- * Allocations go through cmocka's allocator, so a leak fails the test that made it. */
+ * The image tests allocate through cmocka's allocator, so a leak fails the test that
+ * made it. The helper tests use the C library's (setup_plain): the helper thread
+ * allocates concurrently with the test's thread, and cmocka's block list is not
+ * thread-safe; ASan's leak check covers them. */
+#include <fcntl.h>
 #include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -64,6 +68,20 @@ static int teardown(void **state)
     fixture *f = *state;
     int rc = nftw(f->root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
     free(f);
+    return rc;
+}
+
+/* For the tests that run the helper thread: the C library's allocator (see the top). */
+static int setup_plain(void **state)
+{
+    sg_set_allocator(NULL, NULL);
+    return setup(state);
+}
+
+static int teardown_plain(void **state)
+{
+    int rc = teardown(state);
+    sg_set_allocator(test_alloc, NULL);
     return rc;
 }
 
@@ -192,6 +210,46 @@ static void test_malformed_images_are_refused(void **state)
     sg_free(img);
 }
 
+/* A state name of any length sg__kv_declare accepts is in the image and loads again
+ * (loading once refused names of 1024 bytes and more: checkpoints that verified but
+ * could not be restored). An image whose name holds a NUL is malformed. */
+static void test_long_state_names_round_trip(void **state)
+{
+    fixture *f = *state;
+    size_t lens[] = {1023, 1024, 5000};
+    char *names[3];
+    sg__kv *kv = open_kv(f, "a", SG__KV_ROCKSDB, 0);
+    for (int i = 0; i < 3; i++) {
+        names[i] = test_malloc(lens[i] + 1);
+        memset(names[i], 'a' + i, lens[i]);
+        names[i][lens[i]] = '\0';
+        uint32_t id = declare(kv, names[i]);
+        assert_int_equal(
+            sg__kv_put(kv, id, (uint16_t)i, sg_bytes_str("key"), i, sg_bytes_str(names[i] + 1000)),
+            SG_OK);
+    }
+    void *img;
+    size_t len;
+    assert_int_equal(sg__kv_image(kv, &img, &len), SG_OK);
+    sg__kv_close(kv);
+    sg__kv *back = open_kv(f, "b", SG__KV_ROCKSDB, 0);
+    if (sg__kv_load_image(back, img, len) != SG_OK)
+        fail_msg("load: %s", sg__kv_errmsg(back));
+    for (int i = 0; i < 3; i++)
+        check(back, declare(back, names[i]), (uint16_t)i, "key", i, names[i] + 1000);
+    assert_int_equal(sg__kv_n_states(back), 3);
+    sg__kv_close(back);
+    /* The first name's first byte (after magic, n_states and its length) becomes NUL. */
+    ((char *)img)[8 + 4 + 4] = '\0';
+    back = open_kv(f, "c", SG__KV_HEAP, 0);
+    assert_int_equal(sg__kv_load_image(back, img, len), SG_ESERDE);
+    assert_true(strstr(sg__kv_errmsg(back), "bad state name") != NULL);
+    sg__kv_close(back);
+    for (int i = 0; i < 3; i++)
+        test_free(names[i]);
+    sg_free(img);
+}
+
 static void *dup_str(const char *s)
 {
     void *p = sg_malloc(strlen(s));
@@ -267,6 +325,171 @@ static void test_helper_failure_is_reported_not_acknowledged(void **state)
     sg__ckpt_async_free(a);
 }
 
+static sg__ckpt_job *snap_job(fixture *f, uint64_t id, _Atomic uint64_t *acked)
+{
+    char dir[128], err[512];
+    sg__ckpt_path(f->root, SG__CKPT_CHECKPOINT, id, dir, sizeof(dir));
+    struct stat st;
+    if (stat(dir, &st) != 0)
+        assert_int_equal(sg__ckpt_begin(f->root, SG__CKPT_CHECKPOINT, id, err, sizeof(err)), SG_OK);
+    sg__ckpt_job *j = sg__ckpt_job_new(id, dir, acked, "test");
+    assert_non_null(j);
+    assert_int_equal(sg__ckpt_job_add_file(j, "t0-s0.snap", dup_str("snapshot"), 8), SG_OK);
+    return j;
+}
+
+static bool has_snap(fixture *f, uint64_t id)
+{
+    char path[160];
+    sg__ckpt_path(f->root, SG__CKPT_CHECKPOINT, id, path, sizeof(path));
+    strcat(path, "/t0-s0.snap");
+    return access(path, F_OK) == 0;
+}
+
+/* An aborted checkpoint's jobs are dropped (ckpt_async.h rule 6): queued ones, the one
+ * about to run (the helper is slowed down by the test hook, so they are still queued
+ * when the abort comes), and one submitted after the abort. None acknowledges, no
+ * hash of it is handed over, and the next checkpoint's job runs as usual. */
+static void test_helper_drops_aborted_jobs(void **state)
+{
+    fixture *f = *state;
+    char err[512];
+    sg__ckpt_async *a = NULL;
+    _Atomic uint64_t acked[3] = {0, 0, 0};
+    setenv("SANGAM_TEST_CKPT_WRITE_DELAY_MS", "50", 1);
+    int rc = sg__ckpt_async_new(&a);
+    unsetenv("SANGAM_TEST_CKPT_WRITE_DELAY_MS");
+    assert_int_equal(rc, SG_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(sg__ckpt_async_submit(a, snap_job(f, 4, &acked[i]), err, sizeof(err)),
+                         SG_OK);
+    assert_true(sg__ckpt_async_pending(a) >= 1);
+    sg__ckpt_async_abort(a, 4);
+    assert_int_equal(sg__ckpt_async_submit(a, snap_job(f, 4, &acked[0]), err, sizeof(err)), SG_OK);
+    assert_int_equal(sg__ckpt_async_drain(a, err, sizeof(err)), SG_OK);
+    assert_int_equal(sg__ckpt_async_pending(a), 0);
+    sg__ckpt_async_counters k;
+    sg__ckpt_async_counters_get(a, &k);
+    /* Each job waits 50 ms before it runs, so only a test thread stalled that long
+     * between submitting and aborting lets one through; those are accounted as
+     * written, every other one is dropped, and nothing acknowledged 4 after the abort. */
+    assert_int_equal(k.jobs_done + k.jobs_dropped, 4);
+    assert_true(k.jobs_dropped >= 1); /* at least the one submitted after the abort */
+    assert_int_equal(k.max_pending <= 3, true);
+    uint64_t n_acked = 0;
+    for (int i = 0; i < 3; i++)
+        n_acked += atomic_load(&acked[i]) == 4;
+    assert_int_equal(n_acked, k.jobs_done);
+    if (k.jobs_done == 0)
+        assert_false(has_snap(f, 4));
+    sg__ckpt_file *known;
+    size_t n;
+    assert_int_equal(sg__ckpt_async_take(a, 4, &known, &n), SG_OK);
+    assert_int_equal(n, 0);
+    sg_free(known);
+    /* The next checkpoint is written, acknowledged and hashed as usual. */
+    assert_int_equal(sg__ckpt_async_submit(a, snap_job(f, 5, &acked[1]), err, sizeof(err)), SG_OK);
+    assert_int_equal(sg__ckpt_async_drain(a, err, sizeof(err)), SG_OK);
+    assert_int_equal(atomic_load(&acked[1]), 5);
+    assert_true(has_snap(f, 5));
+    assert_int_equal(sg__ckpt_async_take(a, 5, &known, &n), SG_OK);
+    assert_int_equal(n, 1);
+    sg_free(known[0].path);
+    sg_free(known);
+    sg__ckpt_async_free(a);
+}
+
+/* drain returns only once every submitted job has run, with the first failure: the end
+ * of a run reports a failure that no coordinator tick saw. */
+static void test_helper_drain_reports_late_failure(void **state)
+{
+    fixture *f = *state;
+    char dir[128], err[512] = "";
+    sg__ckpt_async *a = NULL;
+    _Atomic uint64_t acked = 0;
+    setenv("SANGAM_TEST_CKPT_WRITE_DELAY_MS", "20", 1);
+    int rc = sg__ckpt_async_new(&a);
+    unsetenv("SANGAM_TEST_CKPT_WRITE_DELAY_MS");
+    assert_int_equal(rc, SG_OK);
+    assert_int_equal(sg__ckpt_async_submit(a, snap_job(f, 1, &acked), err, sizeof(err)), SG_OK);
+    snprintf(dir, sizeof(dir), "%s/missing/chk-000002", f->root);
+    sg__ckpt_job *j = sg__ckpt_job_new(2, dir, &acked, "count");
+    assert_int_equal(sg__ckpt_job_add_file(j, "t0-s0.snap", dup_str("x"), 1), SG_OK);
+    assert_int_equal(sg__ckpt_async_submit(a, j, err, sizeof(err)), SG_OK);
+    assert_int_equal(sg__ckpt_async_drain(a, err, sizeof(err)), SG_EIO);
+    assert_true(strstr(err, "count: checkpoint 2: ") == err);
+    assert_int_equal(atomic_load(&acked), 1);
+    sg__ckpt_async_free(a);
+}
+
+/* A RocksDB checkpoint's hard-linked files are hashed once (ckpt_async.h rule 5), looked
+ * up by device and inode among many. Proof that the second checkpoint did not read them:
+ * one file's content is changed in place with its size and mtime kept, and the hash
+ * handed over is still the first one. */
+static void test_helper_hashes_hard_links_once(void **state)
+{
+    fixture *f = *state;
+    char src[128], path[256], dir[128], err[512];
+    enum { N_FILES = 300 };
+    snprintf(src, sizeof(src), "%s/db", f->root);
+    assert_int_equal(mkdir(src, 0755), 0);
+    for (int i = 0; i < N_FILES; i++) {
+        snprintf(path, sizeof(path), "%s/%06d.sst", src, i);
+        FILE *fp = fopen(path, "w");
+        assert_non_null(fp);
+        fprintf(fp, "sst file %d", i);
+        fclose(fp);
+    }
+    sg__ckpt_async *a = NULL;
+    _Atomic uint64_t acked = 0;
+    assert_int_equal(sg__ckpt_async_new(&a), SG_OK);
+    sg__ckpt_file *known[2];
+    size_t n[2];
+    for (uint64_t id = 1; id <= 2; id++) {
+        assert_int_equal(sg__ckpt_begin(f->root, SG__CKPT_CHECKPOINT, id, err, sizeof(err)), SG_OK);
+        sg__ckpt_path(f->root, SG__CKPT_CHECKPOINT, id, dir, sizeof(dir));
+        char linkdir[160], to[300];
+        snprintf(linkdir, sizeof(linkdir), "%s/t0-s0-i0", dir);
+        assert_int_equal(mkdir(linkdir, 0755), 0);
+        for (int i = 0; i < N_FILES; i++) {
+            snprintf(path, sizeof(path), "%s/%06d.sst", src, i);
+            snprintf(to, sizeof(to), "%s/%06d.sst", linkdir, i);
+            assert_int_equal(link(path, to), 0);
+        }
+        sg__ckpt_job *j = sg__ckpt_job_new(id, dir, &acked, "test");
+        assert_int_equal(sg__ckpt_job_add_dir(j, "t0-s0-i0"), SG_OK);
+        assert_int_equal(sg__ckpt_async_submit(a, j, err, sizeof(err)), SG_OK);
+        assert_int_equal(sg__ckpt_async_drain(a, err, sizeof(err)), SG_OK);
+        assert_int_equal(sg__ckpt_async_take(a, id, &known[id - 1], &n[id - 1]), SG_OK);
+        assert_int_equal(n[id - 1], N_FILES);
+        if (id == 1) { /* same size, same mtime, other bytes: only a re-read would see it */
+            struct stat st;
+            snprintf(path, sizeof(path), "%s/%06d.sst", src, 7);
+            assert_int_equal(stat(path, &st), 0);
+            int fd = open(path, O_WRONLY);
+            assert_true(fd >= 0);
+            assert_int_equal(pwrite(fd, "X", 1, 0), 1);
+            close(fd);
+            struct timespec times[2] = {st.st_atim, st.st_mtim};
+            assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+        }
+    }
+    for (int i = 0; i < N_FILES; i++) {
+        assert_string_equal(known[0][i].path, known[1][i].path);
+        assert_int_equal(known[0][i].hash, known[1][i].hash);
+    }
+    uint64_t size, hash;
+    snprintf(path, sizeof(path), "%s/%06d.sst", src, 7);
+    assert_int_equal(sg__ckpt_hash_file(path, false, &size, &hash), 0);
+    assert_true(hash != known[1][7].hash); /* the file did change: the hash is remembered */
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < n[k]; i++)
+            sg_free(known[k][i].path);
+        sg_free(known[k]);
+    }
+    sg__ckpt_async_free(a);
+}
+
 int main(void)
 {
     sg_set_allocator(test_alloc, NULL);
@@ -274,10 +497,17 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_image_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_spilled_state_has_no_image, setup, teardown),
         cmocka_unit_test_setup_teardown(test_malformed_images_are_refused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_helper_writes_hashes_and_acknowledges, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_helper_failure_is_reported_not_acknowledged, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_long_state_names_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_helper_writes_hashes_and_acknowledges, setup_plain,
+                                        teardown_plain),
+        cmocka_unit_test_setup_teardown(test_helper_failure_is_reported_not_acknowledged,
+                                        setup_plain, teardown_plain),
+        cmocka_unit_test_setup_teardown(test_helper_drops_aborted_jobs, setup_plain,
+                                        teardown_plain),
+        cmocka_unit_test_setup_teardown(test_helper_drain_reports_late_failure, setup_plain,
+                                        teardown_plain),
+        cmocka_unit_test_setup_teardown(test_helper_hashes_hard_links_once, setup_plain,
+                                        teardown_plain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
