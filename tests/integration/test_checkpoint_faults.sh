@@ -17,7 +17,9 @@ expect_exit 0 "reference run" -- "$SANGAM" run --quiet --parallelism 2 "$JOB" "$
 # A run that dies (_exit(137), a test-only hook) right after its third checkpoint
 # completes, before the sink commits it: checkpoints 1-3 are on disk, output staged.
 mkdir -p "$TMP/base"
-SANGAM_TEST_STOP_AFTER_CHECKPOINT=3 "$SANGAM" run --quiet --parallelism 2 \
+# Paced (the input's 1000 s of event time in about 2 s), so that it cannot end before
+# its third checkpoint however fast or loaded the machine is; pacing changes no output.
+SANGAM_TEST_STOP_AFTER_CHECKPOINT=3 "$SANGAM" run --quiet --parallelism 2 --pace 500 \
     --checkpoint-dir "$TMP/base/ck" --checkpoint-interval-ms 50 "$JOB" "${ARGS[@]}" \
     --output "file:$TMP/base/out.csv" 2>"$TMP/base.err"
 checks=$((checks + 1))
@@ -66,7 +68,7 @@ expect_exit 0 "reference run, small cache" -- "$SANGAM" run --quiet --parallelis
     "$JOB" "${SARGS[@]}" --output "file:$TMP/ref_sst.csv"
 mkdir -p "$TMP/sst"
 SANGAM_TEST_STOP_AFTER_CHECKPOINT=3 "$SANGAM" run --quiet --parallelism 2 "${SMALL[@]}" \
-    --checkpoint-dir "$TMP/sst/ck" --checkpoint-interval-ms 50 "$JOB" "${SARGS[@]}" \
+    --pace 100 --checkpoint-dir "$TMP/sst/ck" --checkpoint-interval-ms 50 "$JOB" "${SARGS[@]}" \
     --output "file:$TMP/sst/out.csv" 2>"$TMP/sst.err"
 checks=$((checks + 1))
 if ls "$TMP"/sst/ck/chk-000003/t*-i*/*.sst >/dev/null 2>&1 &&

@@ -12,9 +12,10 @@ J="$BUILD/jobs/trending_words.so"
 # Small: with a cache of 256 entries every miss reads RocksDB (about 10x slower).
 ARGS=(--input 'gen:posts?count=40000&rate=200' --window-ms 10000 --slide-ms 5000)
 
-# checkpoint_kinds CACHE-ENTRIES: one run with checkpoints every 50 ms into $TMP/ck<N>.
+# checkpoint_kinds CACHE-ENTRIES: one run with checkpoints every 50 ms into $TMP/ck<N>,
+# paced (200 s of event time in about 2 s) so that checkpoints complete on any machine.
 checkpoint_kinds() {
-    expect_exit 0 "a run with --state-cache-entries $1" -- "$SANGAM" run --quiet --parallelism 2 \
+    expect_exit 0 "a run with --state-cache-entries $1" -- "$SANGAM" run --quiet --parallelism 2 --pace 100 \
         --state-cache-entries "$1" --checkpoint-dir "$TMP/ck$1" --checkpoint-interval-ms 50 \
         "$J" "${ARGS[@]}" --output "file:$TMP/out$1.csv"
     expect_exit 0 "checkpoints with a cache of $1 verify" -- "$SANGAM" checkpoints "$TMP/ck$1"
@@ -45,7 +46,7 @@ expect_same_file "$TMP/out1048576.csv" "$TMP/ref.csv" "checkpoints do not change
 # Deterministic: stopped (_exit(137)) right after checkpoint 2, which holds images only.
 mkdir -p "$TMP/img"
 expect_exit 137 "a run stopped after its second checkpoint" -- \
-    env SANGAM_TEST_STOP_AFTER_CHECKPOINT=2 "$SANGAM" run --quiet --parallelism 2 \
+    env SANGAM_TEST_STOP_AFTER_CHECKPOINT=2 "$SANGAM" run --quiet --parallelism 2 --pace 100 \
     --checkpoint-dir "$TMP/img/ck" --checkpoint-interval-ms 50 "$J" "${ARGS[@]}" \
     --output "file:$TMP/img/out.csv"
 checks=$((checks + 1))
