@@ -5,10 +5,13 @@
  *   1. The coordinator starts checkpoint n (sg__ckpt_begin makes its directory), then
  *      raises `wanted` to n and wakes every source subtask's worker.
  *   2. A source subtask that sees wanted > its last checkpoint snapshots its chain,
- *      sends barrier n on every output and stores n in its `acked` (task.h).
+ *      sends barrier n on every output and hands its files to the helper thread
+ *      (ckpt_async.h), which writes, fsyncs and hashes them and then stores n in the
+ *      subtask's `acked` (task.h).
  *   3. Other subtasks align on barrier n (exactly-once: a channel that delivered n is
  *      not read until every channel that has not ended delivered it), snapshot,
- *      forward n, acknowledge. A sink pre-commits n before its snapshot.
+ *      forward n and hand their files to the helper likewise. A sink pre-commits n
+ *      before its snapshot.
  *   4. When every subtask acknowledged n, the coordinator writes _metadata
  *      (sg__ckpt_complete): n is complete. It raises `completed` to n and wakes the
  *      sinks' workers, which commit n at their next activation; then it applies
@@ -22,9 +25,11 @@
  *      checkpoint starts only while some source is running; a savepoint only while
  *      every subtask is (a subtask that finishes before acknowledging one aborts it).
  *   6. A checkpoint not complete within the timeout is aborted: late acknowledgements
- *      are ignored, and its directory goes at the next retention (every subtask has
- *      passed barrier n by the time a later checkpoint completes, so nobody writes
- *      into it any more); an aborted savepoint's too (ckpt_dir.h).
+ *      are ignored, the helper drops its queued jobs unwritten, and its directory goes
+ *      at the next retention (every subtask has passed barrier n by the time a later
+ *      checkpoint completes, so nobody writes into it any more); an aborted
+ *      savepoint's too (ckpt_dir.h). A new checkpoint starts only once the helper is
+ *      idle, so at most one checkpoint's files are ever queued.
  * Layering: uses ckpt_store.h, plan.h and task.h; called by runtime.c. */
 #ifndef SG_ENGINE_CKPT_H
 #define SG_ENGINE_CKPT_H
