@@ -323,6 +323,12 @@ source_s="commit $commit${dirty:+ with uncommitted changes in: $dirty}"
 stat() { awk -F'\t' -v k="$1" -v wl="$2" -v w="$3" -v c="$4" '$1 == k && $2 == wl && $3 == w { print $c; f = 1 } END { if (!f) print "-" }' "$STATS"; }
 
 # ---- The report ------------------------------------------------------------------------
+# The results the last latency run of a workload measured (0: none before the end of
+# input, as q4's, whose updating result is written when the input ends).
+lat_count() {
+    awk -F'\t' -v wl="$1" '$1 == "lat" && $2 == wl { n = $14 } END { print (n == "" ? "-" : n) }' "$RAW"
+}
+
 fmt_n() { awk -v x="$1" 'BEGIN { if (x == "-" || x == "") { print "—"; exit }
     if (x >= 1e6) printf "%.2f M", x / 1e6; else if (x >= 1e3) printf "%.0f K", x / 1e3; else printf "%.0f", x }'; }
 fmt_r() { # median [min–max] of a STATS triple at column C
@@ -385,7 +391,11 @@ report_md() {
     echo "|---|---:|---:|---:|---:|---:|"
     for wl in "${WORKLOADS[@]}"; do
         [[ $(stat lat "$wl" 2 18) == - ]] && continue
-        echo "| $wl | $(fmt_n "$(stat lat "$wl" 2 5)") | $(fmt_r lat "$wl" 2 18 ms) | $(fmt_r lat "$wl" 2 21 ms) | $(fmt_r lat "$wl" 2 24 ms) | $(awk -F'\t' -v wl="$wl" '$1 == "lat" && $2 == wl { n = $14 } END { print n }' "$RAW") |"
+        if [[ $(lat_count "$wl") == 0 ]]; then # q4 (written at the end of input), q12 (10 s processing-time windows outlast a run)
+            echo "| $wl | $(fmt_n "$(stat lat "$wl" 2 5)") | n/a | n/a | n/a | 0 (no result before the end of input) |"
+            continue
+        fi
+        echo "| $wl | $(fmt_n "$(stat lat "$wl" 2 5)") | $(fmt_r lat "$wl" 2 18 ms) | $(fmt_r lat "$wl" 2 21 ms) | $(fmt_r lat "$wl" 2 24 ms) | $(lat_count "$wl") |"
     done
     if [[ $(stat knob0 "$KNOB_WL" 2 6) != - ]]; then
         echo
@@ -422,6 +432,7 @@ report_md() {
         bl=$(stat baseline "$wl" 1 6)
         rb=$(awk -v e="$e2" -v b="$bl" 'BEGIN { if (b == "-" || b == 0) print "n/a (no baseline)"; else { r = e / 2 / b; printf "%.2f %s", r, (r >= 0.2 ? "**met**" : "not met") } }')
         p99=$(stat lat "$wl" 2 21)
+        [[ $(lat_count "$wl") == 0 ]] && p99=- # no result before the end of input
         echo -n " $rb | $(awk -v p="$p99" 'BEGIN { if (p == "-") print "—"; else printf "%.2f ms %s", p, (p < 10 ? "**met**" : "not met") }') |"
         if ((CKPT)); then
             ck=$(stat ck "$wl" 2 6)
