@@ -1,5 +1,7 @@
 /* Stateless built-ins: map, filter, flat_map and key_by. Each calls the user's
  * function from its configuration (sg_ctx_udata) once per record. */
+#include <string.h>
+
 #include "operators/builtin_ops.h"
 
 static int map_process(sg_ctx *ctx, void *self, int port, const sg_record *rec)
@@ -62,3 +64,26 @@ const sg_operator_def sg_key_by_op = {
     .n_inputs = 1,
     .process = key_by_process,
 };
+
+/* ---- The count aggregate ------------------------------------------------------ */
+
+int sg_count_add(void *acc, const sg_record *rec, void *udata)
+{
+    SG_UNUSED(rec);
+    SG_UNUSED(udata);
+    uint64_t n;
+    memcpy(&n, acc, sizeof(n));
+    n++;
+    memcpy(acc, &n, sizeof(n));
+    return SG_OK;
+}
+
+void sg_count_merge(void *acc, const void *other, void *udata)
+{
+    SG_UNUSED(udata);
+    uint64_t a, b;
+    memcpy(&a, acc, sizeof(a));
+    memcpy(&b, other, sizeof(b));
+    a += b;
+    memcpy(acc, &a, sizeof(a));
+}

@@ -317,6 +317,11 @@ typedef struct sg_aggregate_def {
 } sg_aggregate_def;
 #define SG_AGGREGATE_ABI_1 1u
 
+/* The count aggregate's add and merge, for acc_size sizeof(uint64_t): add counts one
+ * record, merge sums. Jobs supply only their result function. */
+SG_API int sg_count_add(void *acc, const sg_record *rec, void *udata);
+SG_API void sg_count_merge(void *acc, const void *other, void *udata);
+
 /* A process-window function (Flink's ProcessWindowFunction): it sees all the
  * elements of a window at once, when the window fires. */
 typedef struct sg_window_process_def {

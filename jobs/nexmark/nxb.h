@@ -26,11 +26,6 @@ int nxb_bids_only(sg_ctx *ctx, const sg_record *in, void *udata);
 int nxb_key_auction(sg_ctx *ctx, const sg_record *in, sg_bytes *key, void *udata);
 int nxb_key_bidder(sg_ctx *ctx, const sg_record *in, sg_bytes *key, void *udata);
 
-/* A count aggregate (uint64 accumulator) for windows and sessions; result is the
- * query's own. */
-int nxb_count_add(void *acc, const sg_record *rec, void *udata);
-void nxb_count_merge(void *acc, const void *other, void *udata);
-
 /* The int64 at byte offset off of b (values are unaligned bytes). */
 int64_t nxb_i64_at(sg_bytes b, size_t off);
 
@@ -88,7 +83,7 @@ extern const sg_operator_def nxb_winmax_local_op, nxb_winmax_global_op; /* same 
  * at once as a count of 1 with its own ts. Persons and auctions are dropped, an
  * undecodable event rejected. Held counts are in the operator snapshot.
  * nxb_key_part keys a part by its auction; nxb_part_add is the window aggregate's
- * add (uint64 accumulator += count; merge with nxb_count_merge). */
+ * add (uint64 accumulator += count; merge with sg_count_merge). */
 typedef struct nxb_q5_part {
     int64_t auction, count;
 } nxb_q5_part;

@@ -40,20 +40,6 @@ int nxb_key_bidder(sg_ctx *ctx, const sg_record *in, sg_bytes *key, void *udata)
     return key_at(ctx, in, key, offsetof(nxb_bid, bidder));
 }
 
-int nxb_count_add(void *acc, const sg_record *rec, void *udata)
-{
-    SG_UNUSED(rec);
-    SG_UNUSED(udata);
-    ++*(uint64_t *)acc;
-    return SG_OK;
-}
-
-void nxb_count_merge(void *acc, const void *other, void *udata)
-{
-    SG_UNUSED(udata);
-    *(uint64_t *)acc += *(const uint64_t *)other;
-}
-
 int64_t nxb_i64_at(sg_bytes b, size_t off)
 {
     int64_t v = 0;

@@ -39,8 +39,8 @@ static int q11_result(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, con
 static const sg_aggregate_def q11_count = {
     .abi = SG_AGGREGATE_ABI_1,
     .acc_size = sizeof(uint64_t),
-    .add = nxb_count_add,
-    .merge = nxb_count_merge,
+    .add = sg_count_add,
+    .merge = sg_count_merge,
     .result = q11_result,
 };
 

@@ -36,7 +36,7 @@ static const sg_aggregate_def q5_count = {
     .abi = SG_AGGREGATE_ABI_1,
     .acc_size = sizeof(uint64_t),
     .add = nxb_part_add,
-    .merge = nxb_count_merge,
+    .merge = sg_count_merge,
     .result = q5_result,
 };
 

@@ -55,20 +55,6 @@ static int key_is_word(sg_ctx *ctx, const sg_record *in, sg_bytes *key, void *ud
     return SG_OK;
 }
 
-static int count_add(void *acc, const sg_record *rec, void *udata)
-{
-    SG_UNUSED(rec);
-    SG_UNUSED(udata);
-    ++*(uint64_t *)acc;
-    return SG_OK;
-}
-
-static void count_merge(void *acc, const void *other, void *udata)
-{
-    SG_UNUSED(udata);
-    *(uint64_t *)acc += *(const uint64_t *)other;
-}
-
 /* A window's count of one word: the word is the key, this struct the value. */
 static int count_result(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, const void *acc,
                         void *udata)
@@ -83,8 +69,8 @@ static int count_result(sg_ctx *ctx, sg_bytes key, sg_time start, sg_time end, c
 static const sg_aggregate_def count_agg = {
     .abi = SG_AGGREGATE_ABI_1,
     .acc_size = sizeof(uint64_t),
-    .add = count_add,
-    .merge = count_merge,
+    .add = sg_count_add,
+    .merge = sg_count_merge,
     .result = count_result,
 };
 
